@@ -1,0 +1,125 @@
+# Xen-compatible livepatch engine: top-level build.
+#
+#   make            build the engine core and the unit tests
+#   make test       install missing packages, build, run every test suite (plain and sanitized),
+#                   and check the core is freestanding
+#   make demo       the demonstration (see README.md)
+#   make bench      benchmarks; figures in build/bench/results.json
+#   make fuzz       build the libFuzzer target; FUZZ_SECONDS=N also runs it for N seconds
+#   make check-freestanding   the core links with nothing but the port and mem* functions
+#   make clean
+#
+# Every object goes under build/<variant>/ with its header dependencies (-MMD) tracked.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+BUILD ?= build
+ARCH ?= $(shell uname -m)
+ifeq ($(ARCH),aarch64)
+  ARCH_DIR := arm64
+else
+  ARCH_DIR := x86_64
+endif
+
+CXX ?= g++
+CC ?= gcc
+ifeq ($(origin CXX),default)
+  CXX := g++
+endif
+ifeq ($(origin CC),default)
+  CC := gcc
+endif
+
+# ---------------------------------------------------------------------------------------------
+# Dependencies: installed by scripts/install-deps.sh when a marker header or tool is missing.
+DEPS_STAMP := $(BUILD)/.deps-ok
+DEPS_PROBES := /usr/include/xen/sysctl.h /usr/include/doctest/doctest.h /usr/include/libelf.h \
+               /usr/include/boost/program_options.hpp /usr/include/nlohmann/json.hpp \
+               /usr/include/capstone/capstone.h /usr/bin/clang++ /usr/bin/aarch64-linux-gnu-objdump
+$(DEPS_STAMP): scripts/install-deps.sh
+	@missing=0; for f in $(DEPS_PROBES); do [ -e $$f ] || missing=1; done; \
+	if [ $$missing = 1 ]; then bash scripts/install-deps.sh; fi
+	@mkdir -p $(@D) && touch $@
+deps: $(DEPS_STAMP)
+.PHONY: deps
+
+# ---------------------------------------------------------------------------------------------
+# Flags.
+WARN := -Wall -Wextra -Werror
+COMMON_CXXFLAGS := -std=gnu++20 $(WARN) -g -MMD -MP
+# The in-hypervisor core: freestanding C++, no exceptions, RTTI, thread-safe statics or runtime.
+CORE_CXXFLAGS := $(COMMON_CXXFLAGS) -ffreestanding -fno-exceptions -fno-rtti \
+                 -fno-threadsafe-statics -fno-stack-protector -fno-asynchronous-unwind-tables \
+                 -fno-unwind-tables -Ihypervisor/include -Ihypervisor -Ihypervisor/arch/$(ARCH_DIR)
+HOST_CXXFLAGS := $(COMMON_CXXFLAGS) -Ihypervisor/include -Ihypervisor -Ihypervisor/arch/$(ARCH_DIR) -Itests
+
+OPT_release := -O2
+OPT_asan := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined,leak -fno-sanitize-recover=all
+LDFLAGS_release :=
+LDFLAGS_asan := -fsanitize=address,undefined,leak
+
+# ---------------------------------------------------------------------------------------------
+# Sources.
+CORE_SRCS := $(shell find hypervisor/core -name '*.cc' 2>/dev/null) \
+             $(shell find hypervisor/arch/$(ARCH_DIR) -name '*.cc' 2>/dev/null)
+# Pure instruction encoders and relocation functions of every architecture: compiled into the
+# unit tests on any host.
+ARCH_PURE_SRCS := $(filter-out hypervisor/arch/$(ARCH_DIR)/%,$(shell find hypervisor/arch -name 'reloc_*.cc' 2>/dev/null))
+TEST_SRCS := $(shell find tests/unit tests/support -name '*.cc' 2>/dev/null)
+
+define variant_rules
+$(BUILD)/$(1)/obj/core/%.o: %.cc | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CORE_CXXFLAGS) $$(OPT_$(1)) -c $$< -o $$@
+
+$(BUILD)/$(1)/obj/host/%.o: %.cc | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(HOST_CXXFLAGS) $$(OPT_$(1)) -DLP_FIXTURE_DIR='"$(abspath $(BUILD))/fixtures"' -c $$< -o $$@
+
+$(BUILD)/$(1)/lib/liblivepatch-core.a: $(patsubst %.cc,$(BUILD)/$(1)/obj/core/%.o,$(CORE_SRCS) $(ARCH_PURE_SRCS))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+
+$(BUILD)/$(1)/bin/unit-tests: $(patsubst %.cc,$(BUILD)/$(1)/obj/host/%.o,$(TEST_SRCS)) $(BUILD)/$(1)/lib/liblivepatch-core.a
+	@mkdir -p $$(@D)
+	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) -o $$@ $$^ -lelf -lcapstone -ldl -pthread
+
+-include $$(shell find $(BUILD)/$(1)/obj -name '*.d' 2>/dev/null)
+endef
+$(eval $(call variant_rules,release))
+$(eval $(call variant_rules,asan))
+
+# ---------------------------------------------------------------------------------------------
+# Test fixtures: real payloads compiled by gcc, linked with a build-id, given Xen's notes.
+include tests/fixtures/fixtures.mk
+
+# ---------------------------------------------------------------------------------------------
+all: $(BUILD)/release/lib/liblivepatch-core.a $(BUILD)/release/bin/unit-tests fixtures
+
+test: all $(BUILD)/asan/bin/unit-tests check-freestanding
+	@echo "== unit tests (release)"
+	$(BUILD)/release/bin/unit-tests
+	@echo "== unit tests (AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer)"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(BUILD)/asan/bin/unit-tests
+	@echo "make test: all suites passed"
+
+# The core as one relocatable object, checked for undefined references.
+$(BUILD)/freestanding/livepatch-core.o: $(patsubst %.cc,$(BUILD)/release/obj/core/%.o,$(CORE_SRCS))
+	@mkdir -p $(@D)
+	ld -r -o $@ $^
+
+check-freestanding: $(BUILD)/freestanding/livepatch-core.o scripts/check-freestanding.sh
+	bash scripts/check-freestanding.sh $<
+
+include tests/fuzz/fuzz.mk
+include tests/bench/bench.mk
+
+demo: all
+	bash scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all test check-freestanding demo clean

@@ -1,0 +1,37 @@
+// The architecture contract: what the engine core asks of the CPU architecture it is built for.
+// Exactly one implementation (arch/x86_64/arch.cc or arch/arm64/arch.cc) is linked into the core;
+// the pure relocation and instruction-encoding functions of every architecture are compiled on
+// every host so that both are tested everywhere.
+#pragma once
+
+#include <stdint.h>
+
+#include "arch/reloc_status.h"
+#include "livepatch/abi.h"
+#include "livepatch/result.h"
+
+namespace livepatch::arch {
+
+// e_machine of the payloads this build accepts (EM_X86_64 or EM_AARCH64).
+uint16_t elf_machine() noexcept;
+
+// Branch reach R: a jump from old to new is possible when old - new lies in [-R, R).
+// x86-64: 2 GiB (rel32); arm64: 128 MiB (B imm26).
+int64_t patch_range() noexcept;
+
+// Applies one RELA entry of type `type` at `loc`, which has `room` bytes left in its section and
+// runs at address `place`; `value` is S + A. Pure: touches only [loc, loc + room).
+RelocStatus apply_rela(uint32_t type, uint8_t* loc, uint64_t room, uint64_t place, uint64_t value) noexcept;
+
+// Architecture rules for one function record at upload, after old_addr is known: NOP limits,
+// minimum old_size for the jump (x86: 5, or 9 when the function starts with ENDBR64 or its
+// poison). `old_code` points at the live old function (readable for old_size bytes).
+Status verify_func(const livepatch_func& f, const uint8_t* old_code) noexcept;
+
+// Size of one .altinstructions / .ex_table / .bug_frames.N entry; 0 means the section is not
+// supported on this architecture (-EOPNOTSUPP).
+uint32_t alt_instr_size() noexcept;
+uint32_t ex_table_entry_size() noexcept;
+uint32_t bug_frame_size() noexcept;
+
+}  // namespace livepatch::arch

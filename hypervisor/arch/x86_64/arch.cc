@@ -1,0 +1,42 @@
+// x86-64 implementation of the architecture contract (arch/arch.h).
+#include "arch/arch.h"
+
+#include <elf.h>
+#include <string.h>
+
+#include "arch/x86_64/insn_x86_64.h"
+#include "arch/x86_64/reloc_x86_64.h"
+
+namespace livepatch::arch {
+
+uint16_t elf_machine() noexcept { return EM_X86_64; }
+
+int64_t patch_range() noexcept { return int64_t{1} << 31; }
+
+RelocStatus apply_rela(uint32_t type, uint8_t* loc, uint64_t room, uint64_t place, uint64_t value) noexcept {
+    return x86_64::apply_reloc(type, loc, room, place, value);
+}
+
+Status verify_func(const livepatch_func& f, const uint8_t* old_code) noexcept {
+    if (f.new_addr == 0) {
+        // NOP patch: the NOPs are kept in a 31-byte buffer, and must fit in the old function.
+        if (f.new_size > kOpaqueSize)
+            return fail(Errc::kEOPNOTSUPP, "NOP patch is longer than 31 bytes").value(f.new_size);
+        if (f.old_size < f.new_size)
+            return fail(Errc::kEINVAL, "NOP patch is longer than the old function").value(f.new_size);
+        return success();
+    }
+    uint32_t needed = x86_64::kJmpRel32Size;
+    if (f.old_size >= x86_64::kEndbr64Size && x86_64::starts_with_endbr64(old_code))
+        needed += x86_64::kEndbr64Size;
+    if (f.old_size < needed)
+        return fail(Errc::kEINVAL, "old function is too small for the jump (5 bytes, 9 after ENDBR64)")
+            .value(f.old_size);
+    return success();
+}
+
+uint32_t alt_instr_size() noexcept { return 14; }
+uint32_t ex_table_entry_size() noexcept { return 8; }
+uint32_t bug_frame_size() noexcept { return 8; }
+
+}  // namespace livepatch::arch

@@ -1,0 +1,88 @@
+// The payload's own symbol table (Xen: build_symbol_table). Holds every named symbol of a loaded
+// section, except assembler locals (.L*) in SHF_MERGE sections and arm64 mapping symbols. A
+// symbol at some function's new_addr overrides that function; every other one is "new" and must
+// not exist in the hypervisor or another payload (-EEXIST).
+#include <string.h>
+
+#include "arch/arch.h"
+#include "core/loader/payload_loader.h"
+#include "core/support/cstring.h"
+#include "core/support/sort.h"
+#include "livepatch/port.h"
+
+namespace livepatch {
+
+namespace {
+
+bool is_mapping_symbol(const char* name) noexcept {
+    return name[0] == '$' && (name[1] == 'x' || name[1] == 'd' || name[1] == 'a') &&
+           (name[2] == '\0' || name[2] == '.');
+}
+
+}  // namespace
+
+Status PayloadLoader::build_symbol_table() noexcept {
+    const uint32_t nsym = m_elf.symbol_count();
+    const bool arm = arch::elf_machine() == EM_AARCH64;
+
+    // First pass: which symbols are kept, and how much name storage they need.
+    OwnedArray<uint8_t> keep = LP_TRY(OwnedArray<uint8_t>::make(nsym));
+    size_t count = 0, names_len = 0;
+    for (uint32_t i = 1; i < nsym; ++i) {
+        const Elf64_Sym sym = m_elf.symbol(i);
+        const char* name = m_elf.symbol_name(i);
+        if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= m_elf.section_count() || !name[0])
+            continue;
+        const ElfSection& s = m_elf.section(sym.st_shndx);
+        if (!s.alloc() || ELF64_ST_TYPE(sym.st_info) == STT_SECTION)
+            continue;
+        if ((s.hdr.sh_flags & SHF_MERGE) && str_starts_with(name, ".L"))
+            continue;
+        if (arm && is_mapping_symbol(name))
+            continue;
+        keep[i] = 1;
+        ++count;
+        names_len += str_len(name) + 1;
+    }
+
+    m_payload.m_symbols = LP_TRY(OwnedArray<PayloadSymbol>::make(count));
+    m_payload.m_symbol_names = LP_TRY(OwnedArray<char>::make(names_len));
+    m_payload.m_symbols_by_name = LP_TRY(OwnedArray<uint32_t>::make(count));
+
+    const Span<livepatch_func> funcs = m_payload.m_funcs;
+    size_t n = 0, pos = 0;
+    for (uint32_t i = 1; i < nsym; ++i) {
+        if (!keep[i])
+            continue;
+        const Elf64_Sym sym = m_elf.symbol(i);
+        const char* name = m_elf.symbol_name(i);
+        const size_t len = str_len(name) + 1;
+        char* copy = m_payload.m_symbol_names.data() + pos;
+        memcpy(copy, name, len);
+        pos += len;
+
+        PayloadSymbol& ps = m_payload.m_symbols[n];
+        ps.name = copy;
+        ps.value = m_sym_values[i];
+        ps.size = sym.st_size;
+        ps.new_symbol = true;
+        for (const livepatch_func& f : funcs) {
+            if (f.new_addr == ps.value) {
+                ps.new_symbol = false;
+                break;
+            }
+        }
+        if (ps.new_symbol && (port::symbol_by_name(name) || m_loaded.find_new_symbol(name)))
+            return err(Errc::kEEXIST, "new symbol already exists in the hypervisor or a loaded payload")
+                .symbol(i, name);
+        m_payload.m_symbols_by_name[n] = static_cast<uint32_t>(n);
+        ++n;
+    }
+
+    PayloadSymbol* syms = m_payload.m_symbols.data();
+    heap_sort(m_payload.m_symbols_by_name.data(), count,
+              [syms](uint32_t a, uint32_t b) { return str_cmp(syms[a].name, syms[b].name) < 0; });
+    return success();
+}
+
+}  // namespace livepatch

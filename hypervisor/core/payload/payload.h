@@ -1,0 +1,105 @@
+// Payload: a loaded livepatch, owned by the engine from a successful UPLOAD until UNLOAD.
+//
+// Everything a payload points at lives in memory it owns: its regions (text RX, rw RW, ro RO,
+// page aligned in one allocation), its symbol table and its copies of names. The function
+// records, build-ids and hook tables point into those regions.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/support/owned.h"
+#include "livepatch/abi.h"
+#include "livepatch/span.h"
+
+namespace livepatch {
+
+// A symbol the payload defines, as registered for later payloads and backtraces.
+struct PayloadSymbol {
+    const char* name;  // into Payload::m_symbol_names
+    uint64_t value;    // run-time address
+    uint64_t size;
+    bool new_symbol;   // not a replacement (new_addr) of some function: others may link to it
+};
+
+// A region of the payload allocation with one permission.
+struct Region {
+    uint8_t* base = nullptr;
+    size_t size = 0;  // bytes used (not rounded to pages)
+
+    bool contains(uint64_t addr, uint64_t len) const noexcept {
+        const uint64_t b = reinterpret_cast<uintptr_t>(base);
+        return base && addr >= b && len <= size && addr - b <= size - len;
+    }
+};
+
+// A build-id: the desc bytes of an NT_GNU_BUILD_ID note.
+struct BuildId {
+    const uint8_t* bytes = nullptr;
+    uint32_t len = 0;
+
+    bool present() const noexcept { return bytes && len; }
+    bool equals(const uint8_t* other, uint32_t other_len) const noexcept;
+    bool equals(const BuildId& o) const noexcept { return equals(o.bytes, o.len); }
+};
+
+using VoidHook = void (*)();
+
+// Hooks of a payload. Load/unload hooks are arrays run at apply and revert; the others are
+// optional single functions taking the (Xen-internal) payload pointer.
+struct PayloadHooks {
+    Span<const VoidHook> load;
+    Span<const VoidHook> unload;
+    uint64_t preapply = 0, apply = 0, postapply = 0;
+    uint64_t prerevert = 0, revert = 0, postrevert = 0;
+};
+
+class Payload {
+public:
+    static constexpr size_t kNameSize = XEN_LIVEPATCH_NAME_SIZE;
+
+    const char* name() const noexcept { return m_name; }
+
+    // Function records in the loaded .livepatch.funcs (old_addr resolved at upload).
+    Span<livepatch_func> funcs() const noexcept { return m_funcs; }
+
+    const BuildId& build_id() const noexcept { return m_build_id; }
+    const BuildId& depends() const noexcept { return m_depends; }
+    const BuildId& xen_depends() const noexcept { return m_xen_depends; }
+    const PayloadHooks& hooks() const noexcept { return m_hooks; }
+    Span<const PayloadSymbol> symbols() const noexcept {
+        return Span<const PayloadSymbol>(m_symbols.data(), m_symbols.size());
+    }
+    // .modinfo bytes (NUL-separated key=value strings), possibly empty.
+    Span<const char> modinfo() const noexcept { return m_modinfo; }
+    const Region& text() const noexcept { return m_text; }
+    const Region& rw() const noexcept { return m_rw; }
+    const Region& ro() const noexcept { return m_ro; }
+    // Xen's safe_to_reapply: no writable section holds data except .livepatch.funcs.
+    bool safe_to_reapply() const noexcept { return m_safe_to_reapply; }
+
+    // The new symbol called `name` (exact match), or nullptr.
+    const PayloadSymbol* find_new_symbol(const char* name) const noexcept;
+    // The symbol containing `addr`, or nullptr.
+    const PayloadSymbol* find_symbol_by_address(uint64_t addr) const noexcept;
+
+    // Intrusive list link, owned by PayloadList.
+    Payload* next = nullptr;
+
+private:
+    friend class PayloadLoader;
+
+    char m_name[kNameSize] = {};
+    PayloadPages m_pages;
+    Region m_text, m_rw, m_ro;
+    Span<livepatch_func> m_funcs;
+    BuildId m_build_id, m_depends, m_xen_depends;
+    PayloadHooks m_hooks;
+    Span<const char> m_modinfo;
+    OwnedArray<PayloadSymbol> m_symbols;
+    OwnedArray<uint32_t> m_symbols_by_name;  // indices into m_symbols, sorted by name
+    OwnedArray<char> m_symbol_names;
+    bool m_safe_to_reapply = false;
+};
+
+}  // namespace livepatch

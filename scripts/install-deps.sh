@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build and the tests need. Idempotent: packages already
+# present are not reinstalled, and apt is not touched at all when nothing is missing.
+set -euo pipefail
+
+packages=(
+  build-essential g++ make python3 binutils
+  clang libclang-rt-14-dev llvm          # fuzzing (libFuzzer) and LeakSanitizer runtime
+  libxen-dev                             # Xen public headers (sysctl ABI) and libxenctrl
+  libelf-dev                             # elfutils libelf: tests inspect payloads with it
+  doctest-dev                            # unit test framework
+  libboost-program-options-dev           # xen-livepatch command line
+  nlohmann-json3-dev                     # JSON output and bench results
+  libcapstone-dev                        # disassembly checks in tests
+  binutils-aarch64-linux-gnu             # objdump for AArch64 encodings in tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or: sudo $0)" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
