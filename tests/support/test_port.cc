@@ -65,6 +65,7 @@ void TestHypervisor::reset() {
     m_build_id = default_build_id();
     fail_zalloc_at = fail_payload_alloc_at = fail_protect_at = -1;
     m_log.clear();
+    m_protect_calls.clear();
 }
 
 void TestHypervisor::add_symbol(const std::string& name, uint64_t addr, uint64_t size) {
@@ -136,6 +137,7 @@ void TestHypervisor::port_free_payload(void* p, size_t size) {
 int TestHypervisor::port_protect(void* p, size_t size, int perm) {
     if (should_fail(fail_protect_at))
         return static_cast<int>(Errc::kENOMEM);
+    m_protect_calls.push_back({reinterpret_cast<uintptr_t>(p), size, perm});
     int prot = PROT_READ;
     if (perm == static_cast<int>(port::Perm::rx))
         prot |= PROT_EXEC;

@@ -63,6 +63,14 @@ public:
     // Every zalloc / payload allocation made since process start.
     long total_zallocs() const { return m_total_zallocs; }
 
+    // Every protect_payload_pages call since the last reset(): address, length, Perm as int.
+    struct ProtectCall {
+        uint64_t addr;
+        uint64_t len;
+        int perm;
+    };
+    const std::vector<ProtectCall>& protect_calls() const { return m_protect_calls; }
+
     // Log lines received since the last reset().
     const std::vector<std::string>& log() const { return m_log; }
     void clear_log() { m_log.clear(); }
@@ -87,6 +95,7 @@ private:
     const SymbolTable* m_table = nullptr;
     std::vector<uint8_t> m_build_id;
     std::vector<std::string> m_log;
+    std::vector<ProtectCall> m_protect_calls;
     long m_live_zallocs = 0;
     long m_live_payload_allocs = 0;
     long m_total_zallocs = 0;

@@ -75,12 +75,14 @@ Status PayloadLoader::layout() noexcept {
     m_payload.m_rw = {base + text_pages, size[kRw]};
     m_payload.m_ro = {base + text_pages + rw_pages, size[kRo]};
     uint8_t* const region_base[3] = {m_payload.m_text.base, m_payload.m_rw.base, m_payload.m_ro.base};
+    m_payload.m_section_addr = LP_TRY(OwnedArray<uint64_t>::make(n));
 
     for (uint32_t i = 1; i < n; ++i) {
         ElfSection& s = m_elf.section(i);
         if (!s.alloc())
             continue;
         s.load = region_base[kinds[i]] + offsets[i];
+        m_payload.m_section_addr[i] = reinterpret_cast<uintptr_t>(s.load);
         if (!s.nobits() && s.hdr.sh_size)
             memcpy(s.load, s.data, s.hdr.sh_size);  // NOBITS stay zero: the pages come zeroed
     }

@@ -78,6 +78,12 @@ public:
     // Xen's safe_to_reapply: no writable section holds data except .livepatch.funcs.
     bool safe_to_reapply() const noexcept { return m_safe_to_reapply; }
 
+    // Run-time address of ELF section `index` of the uploaded file, or 0 when that section was
+    // not loaded (not SHF_ALLOC, or out of range). For debuggers, backtraces and tests.
+    uint64_t section_address(uint32_t index) const noexcept {
+        return index < m_section_addr.size() ? m_section_addr[index] : 0;
+    }
+
     // The new symbol called `name` (exact match), or nullptr.
     const PayloadSymbol* find_new_symbol(const char* name) const noexcept;
     // The symbol containing `addr`, or nullptr.
@@ -96,6 +102,7 @@ private:
     BuildId m_build_id, m_depends, m_xen_depends;
     PayloadHooks m_hooks;
     Span<const char> m_modinfo;
+    OwnedArray<uint64_t> m_section_addr;
     OwnedArray<PayloadSymbol> m_symbols;
     OwnedArray<uint32_t> m_symbols_by_name;  // indices into m_symbols, sorted by name
     OwnedArray<char> m_symbol_names;
