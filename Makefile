@@ -116,8 +116,13 @@ check-freestanding: $(BUILD)/freestanding/livepatch-core.o scripts/check-freesta
 include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk
 
-demo: all
-	bash scripts/demo.sh
+$(BUILD)/release/bin/loader-demo: $(BUILD)/release/obj/host/tests/demo/loader_demo.o \
+		$(BUILD)/release/obj/host/tests/support/test_port.o $(BUILD)/release/lib/liblivepatch-core.a
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^
+
+demo: all $(BUILD)/release/bin/loader-demo
+	BUILD=$(BUILD) bash scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# make demo: what the project can show today. The engine core loads real payloads (built by gcc
+# during the build) against the unit tests' fake hypervisor. The live demo on the running hosted
+# hypervisor under guest load replaces this once the hosted hypervisor exists (issues 3 and 5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+echo "== livepatch engine core: loading real payloads"
+"$BUILD/release/bin/loader-demo" "$BUILD/fixtures"
+echo
+echo "demo: OK"
