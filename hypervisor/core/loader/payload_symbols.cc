@@ -1,7 +1,8 @@
 // The payload's own symbol table (Xen: build_symbol_table). Holds every named symbol of a loaded
-// section, except assembler locals (.L*) in SHF_MERGE sections and arm64 mapping symbols. A
-// symbol at some function's new_addr overrides that function; every other one is "new" and must
-// not exist in the hypervisor or another payload (-EEXIST).
+// section (section symbols are unnamed, so they drop out), except assembler locals (.L*) in
+// SHF_MERGE sections and arm64 mapping symbols. A symbol at some function's new_addr overrides
+// that function; every other one is "new" and must not exist in the hypervisor or another
+// payload (-EEXIST).
 #include <string.h>
 
 #include "arch/arch.h"
@@ -34,7 +35,7 @@ Status PayloadLoader::build_symbol_table() noexcept {
         if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= m_elf.section_count() || !name[0])
             continue;
         const ElfSection& s = m_elf.section(sym.st_shndx);
-        if (!s.alloc() || ELF64_ST_TYPE(sym.st_info) == STT_SECTION)
+        if (!s.alloc())
             continue;
         if ((s.hdr.sh_flags & SHF_MERGE) && str_starts_with(name, ".L"))
             continue;
