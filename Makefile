@@ -34,7 +34,8 @@ endif
 # ---------------------------------------------------------------------------------------------
 # Dependencies: installed by scripts/install-deps.sh when a marker header or tool is missing.
 DEPS_STAMP := $(BUILD)/.deps-ok
-DEPS_PROBES := /usr/include/xen/sysctl.h /usr/include/doctest/doctest.h /usr/include/libelf.h \
+DEPS_PROBES := /usr/bin/g++ /usr/bin/gcc /usr/bin/ld /usr/bin/objcopy /usr/bin/python3 \
+               /usr/include/xen/sysctl.h /usr/include/doctest/doctest.h /usr/include/gelf.h \
                /usr/include/boost/program_options.hpp /usr/include/nlohmann/json.hpp \
                /usr/include/capstone/capstone.h /usr/bin/clang++ /usr/bin/aarch64-linux-gnu-objdump
 $(DEPS_STAMP): scripts/install-deps.sh

@@ -35,18 +35,18 @@ Status PayloadLoader::prepare_funcs() noexcept {
 
     for (uint32_t i = 0; i < nfuncs; ++i) {
         livepatch_func& f = funcs[i];
+        // Xen's order: version, old_size, then the old function.
         const char* name = f.name ? payload_string(f.name) : nullptr;
-        if (f.name && !name)
-            return err(Errc::kEINVAL, "name pointer is not a NUL-terminated string inside the payload")
-                .function(i, nullptr)
-                .value(f.name);
-
         if (f.version != kPayloadVersion)
             return err(Errc::kEOPNOTSUPP, "unsupported struct livepatch_func version (expected 2)")
                 .function(i, name)
                 .value(f.version);
         if (f.old_size == 0)
             return err(Errc::kEINVAL, "old_size is 0").function(i, name);
+        if (f.name && !name)
+            return err(Errc::kEINVAL, "name pointer is not a NUL-terminated string inside the payload")
+                .function(i, nullptr)
+                .value(f.name);
 
         if (f.old_addr == 0) {
             if (!name)
