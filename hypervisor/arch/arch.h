@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "arch/reloc_status.h"
+#include "core/patch/func_state.h"
 #include "livepatch/abi.h"
 #include "livepatch/result.h"
 
@@ -27,6 +28,11 @@ RelocStatus apply_rela(uint32_t type, uint8_t* loc, uint64_t room, uint64_t plac
 // minimum old_size for the jump (x86: 5, or 9 when the function starts with ENDBR64 or its
 // poison). `old_code` points at the live old function (readable for old_size bytes).
 Status verify_func(const livepatch_func& f, const uint8_t* old_code) noexcept;
+
+// Plans the patch of one record: fills st->patch_offset, st->len and st->insn (the jump to
+// new_addr, or NOPs for a NOP patch) from the live old function. Does not write text and does
+// not touch st->saved. x86: E9 rel32 after ENDBR64 if present; arm64: B imm26.
+Status plan_patch(const livepatch_func& f, FuncState* st) noexcept;
 
 // Size of one .altinstructions / .ex_table / .bug_frames.N entry; 0 means the section is not
 // supported on this architecture (-EOPNOTSUPP).

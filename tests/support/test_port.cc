@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -223,5 +224,43 @@ TextRange hypervisor_text() noexcept {
     return {hv().text_addr(), hv().text_addr() + test::TestHypervisor::kTextSize};
 }
 void log(LogLevel level, const char* message) noexcept { hv().port_log(static_cast<int>(level), message); }
+
+// The unit tests run the engine on one CPU (the test thread): a rendezvous completes as soon as
+// that CPU reaches livepatch_check_work(). Text writes go straight to memory the tests own.
+unsigned cpu_count() noexcept { return 1; }
+unsigned this_cpu() noexcept { return 0; }
+bool cpu_maps_get() noexcept { return true; }
+void cpu_maps_put() noexcept {}
+void kick_cpus() noexcept {}
+void cpu_relax() noexcept { __builtin_ia32_pause(); }
+unsigned long irq_save() noexcept { return 0; }
+void irq_restore(unsigned long) noexcept {}
+void mask_nmi() noexcept {}
+void unmask_nmi() noexcept {}
+uint64_t now_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+int safety_check() noexcept { return 0; }
+int text_write_begin() noexcept { return 0; }
+void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept {
+    memcpy(reinterpret_cast<void*>(addr), bytes, len);
+}
+void text_write_end() noexcept {}
+void post_action() noexcept {}
+// Guest handles are plain pointers in the test process.
+bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept {
+    if (!handle)
+        return false;
+    memcpy(dst, reinterpret_cast<const uint8_t*>(handle) + offset, len);
+    return true;
+}
+bool copy_to_guest(uint64_t handle, uint64_t offset, const void* src, uint64_t len) noexcept {
+    if (!handle)
+        return false;
+    memcpy(reinterpret_cast<uint8_t*>(handle) + offset, src, len);
+    return true;
+}
 
 }  // namespace livepatch::port

@@ -35,6 +35,22 @@ Status verify_func(const livepatch_func& f, const uint8_t* old_code) noexcept {
     return success();
 }
 
+Status plan_patch(const livepatch_func& f, FuncState* st) noexcept {
+    const auto* old_code = reinterpret_cast<const uint8_t*>(f.old_addr);
+    st->patch_offset = static_cast<uint8_t>(x86_64::patch_offset(old_code, f.old_size));
+    if (f.new_addr == 0) {
+        // NOP patch: new_size counts from the start of the function, ENDBR64 included.
+        const uint32_t len = f.new_size > st->patch_offset ? f.new_size - st->patch_offset : 0;
+        st->len = static_cast<uint8_t>(len);
+        x86_64::fill_nops(st->insn, len);
+        return success();
+    }
+    st->len = x86_64::kJmpRel32Size;
+    if (!x86_64::encode_jmp_rel32(st->site(f), f.new_addr, st->insn))
+        return fail(Errc::kEOVERFLOW, "new function is out of rel32 reach of the patch site").value(f.new_addr);
+    return success();
+}
+
 uint32_t alt_instr_size() noexcept { return 14; }
 uint32_t ex_table_entry_size() noexcept { return 8; }
 uint32_t bug_frame_size() noexcept { return 8; }

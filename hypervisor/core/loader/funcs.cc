@@ -80,6 +80,7 @@ Status PayloadLoader::prepare_funcs() noexcept {
     }
 
     m_payload.m_funcs = Span<livepatch_func>(funcs, nfuncs);
+    m_payload.m_fstate = LP_TRY(OwnedArray<FuncState>::make(nfuncs));
     return check_funcs_overlap();
 }
 

@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/patch/func_state.h"
 #include "core/support/owned.h"
 #include "livepatch/abi.h"
+#include "livepatch/port.h"
 #include "livepatch/span.h"
 
 namespace livepatch {
@@ -44,6 +46,24 @@ struct BuildId {
 };
 
 using VoidHook = void (*)();
+
+// Payload states (LIVEPATCH_STATE_* of the sysctl ABI).
+constexpr uint32_t kStateChecked = LIVEPATCH_STATE_CHECKED;
+constexpr uint32_t kStateApplied = LIVEPATCH_STATE_APPLIED;
+
+// What the last APPLY/REVERT/REPLACE of a payload measured (beyond Xen's ABI).
+struct ActionRecord {
+    uint32_t cmd = 0;            // LIVEPATCH_ACTION_*, 0 before any action
+    int32_t rc = 0;              // final rc
+    uint64_t gather_ns = 0;      // from the master's start until every CPU had arrived
+    uint64_t window_ns = 0;      // every CPU held: from all arrived until released
+    uint64_t patch_ns = 0;       // the action itself (hooks and text writes)
+    uint32_t cpus = 0;           // online CPUs during the action
+    uint32_t nr_missing = 0;     // CPUs that did not arrive before the timeout
+    uint32_t missing[port::kMaxCpus / 32] = {};  // bitmap of those CPUs
+
+    bool cpu_missing(unsigned cpu) const noexcept { return missing[cpu / 32] & (1u << (cpu % 32)); }
+};
 
 // Hooks of a payload. Load/unload hooks are arrays run at apply and revert; the others are
 // optional single functions taking the (Xen-internal) payload pointer.
@@ -89,11 +109,24 @@ public:
     // The symbol containing `addr`, or nullptr.
     const PayloadSymbol* find_symbol_by_address(uint64_t addr) const noexcept;
 
-    // Intrusive list link, owned by PayloadList.
+    // Engine state: CHECKED or APPLIED, the last action's rc (-EAGAIN while one runs), whether
+    // it was reverted before, its per-function patch state and its last action's record.
+    uint32_t state() const noexcept { return m_state; }
+    int32_t rc() const noexcept { return __atomic_load_n(&m_rc, __ATOMIC_ACQUIRE); }
+    bool reverted() const noexcept { return m_reverted; }
+    Span<const FuncState> func_states() const noexcept {
+        return Span<const FuncState>(m_fstate.data(), m_fstate.size());
+    }
+    const ActionRecord& last_action() const noexcept { return m_last; }
+
+    // Intrusive list links: all payloads (PayloadList), and the applied stack (Engine).
     Payload* next = nullptr;
+    Payload* applied_prev = nullptr;
+    Payload* applied_next = nullptr;
 
 private:
     friend class PayloadLoader;
+    friend class Engine;
 
     char m_name[kNameSize] = {};
     PayloadPages m_pages;
@@ -107,6 +140,12 @@ private:
     OwnedArray<uint32_t> m_symbols_by_name;  // indices into m_symbols, sorted by name
     OwnedArray<char> m_symbol_names;
     bool m_safe_to_reapply = false;
+
+    OwnedArray<FuncState> m_fstate;
+    uint32_t m_state = kStateChecked;
+    int32_t m_rc = 0;
+    bool m_reverted = false;
+    ActionRecord m_last;
 };
 
 }  // namespace livepatch

@@ -74,4 +74,73 @@ enum class LogLevel : uint8_t { error, warning, info, debug };
 // One complete message line, without a trailing newline. Xen: printk with XENLOG_<level>.
 void log(LogLevel level, const char* message) noexcept;
 
+// --- CPUs, interrupts and time (the rendezvous) ------------------------------------------------
+
+// Most CPUs the engine tracks (bitmaps naming CPUs are this wide).
+constexpr unsigned kMaxCpus = 256;
+
+// Number of online CPUs; CPU ids are 0 .. cpu_count()-1, fixed while the engine holds
+// `cpu_maps_get()`. Xen: num_online_cpus.
+unsigned cpu_count() noexcept;
+
+// Id of the calling CPU. Xen: smp_processor_id.
+unsigned this_cpu() noexcept;
+
+// Stops CPU hot-plug until cpu_maps_put(); false when that is not possible now (the action then
+// fails with -EBUSY). Xen: get_cpu_maps / put_cpu_maps.
+bool cpu_maps_get() noexcept;
+void cpu_maps_put() noexcept;
+
+// Makes every online CPU other than the caller reach a safe point soon and call
+// livepatch_check_work() there, waking idle CPUs. Xen: a tasklet on each CPU (an IPI).
+void kick_cpus() noexcept;
+
+// Busy-wait hint. Xen: cpu_relax.
+void cpu_relax() noexcept;
+
+// Disables interrupts on the calling CPU, returning the previous state for irq_restore.
+// Xen: local_irq_save / local_irq_restore.
+unsigned long irq_save() noexcept;
+void irq_restore(unsigned long flags) noexcept;
+
+// Masks NMIs (x86) or SError (arm) for the patching window, and restores them.
+// Xen: arch_livepatch_mask / arch_livepatch_unmask.
+void mask_nmi() noexcept;
+void unmask_nmi() noexcept;
+
+// Monotonic nanoseconds. Xen: NOW().
+uint64_t now_ns() noexcept;
+
+// Refuses patching while some vCPU holds a copied stack (Xen's waitqueues): 0 or a positive
+// errno (-EBUSY in Xen). Xen: arch_livepatch_safety_check.
+int safety_check() noexcept;
+
+// --- text patching ----------------------------------------------------------------------------
+
+// Makes hypervisor and payload text writable for the coming patch window (an alias mapping or
+// relaxed page permissions), before CPUs are stopped. Returns 0 or a positive errno.
+// Xen: arch_livepatch_quiesce (modify_xen_mappings_lite / vmap of the text).
+int text_write_begin() noexcept;
+
+// Writes `len` bytes at text address `addr` (within a window opened by text_write_begin), with
+// whatever cache maintenance the architecture needs for the new instructions (arm64: clean the
+// D-cache to the point of unification, invalidate the I-cache). Called with every CPU parked.
+void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept;
+
+// Closes the window opened by text_write_begin. Xen: arch_livepatch_revive.
+void text_write_end() noexcept;
+
+// Run on every CPU after patching, before it resumes: serialises the instruction stream
+// (x86: a serialising instruction and a local TLB flush; arm64: isb).
+// Xen: arch_livepatch_post_action.
+void post_action() noexcept;
+
+// --- guest memory (the sysctl handler) ----------------------------------------------------------
+
+// Copies between hypervisor memory and the caller's buffers named by a guest handle. Return false
+// when the handle does not name `len` accessible bytes (the call fails with -EFAULT).
+// Xen: copy_from_guest / copy_to_guest(_offset).
+bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept;
+bool copy_to_guest(uint64_t handle, uint64_t offset, const void* src, uint64_t len) noexcept;
+
 }  // namespace livepatch::port

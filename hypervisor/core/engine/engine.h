@@ -1,0 +1,100 @@
+// Engine: the payload state machine with Xen's semantics (common/livepatch.c livepatch_action,
+// do_livepatch_work, apply/revert/replace). One instance per hypervisor, reached through
+// Engine::instance(). Every public member takes the engine lock (Xen: payload_lock) except
+// check_work(), which is the lock-free safe-point hook.
+#pragma once
+
+#include <stdint.h>
+
+#include "core/payload/payload.h"
+#include "core/payload/payload_list.h"
+#include "core/support/spinlock.h"
+#include "core/sync/rendezvous.h"
+#include "livepatch/result.h"
+#include "livepatch/span.h"
+
+namespace livepatch {
+
+class Engine {
+public:
+    static Engine& instance() noexcept;
+
+    // UPLOAD: loads and checks `file` as payload `name` (1..127 characters, validated by the
+    // caller). -EEXIST for a duplicate name or build-id; the loader's errors otherwise.
+    Status upload(const char* name, Bytes file) noexcept;
+
+    // GET: state and rc of payload `name`; -ENOENT when there is none.
+    Status get(const char* name, uint32_t* state, int32_t* rc) noexcept;
+
+    // ACTION: UNLOAD, REVERT, APPLY or REPLACE with Xen's rules and return codes (digest §1, §3).
+    // Returns the hypercall's rc: 0 when the action was scheduled (GET then reports -EAGAIN
+    // until it completes) or was a no-op; a negative errno when refused outright.
+    int32_t action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint32_t flags) noexcept;
+
+    // LIST support: calls `fn(index, payload)` for payloads idx .. idx+max-1 under the lock and
+    // returns how many it visited; *count and *version describe the whole list.
+    template <class Fn>
+    uint32_t list(uint32_t idx, uint32_t max, uint32_t* count, uint32_t* version, Fn fn) noexcept {
+        SpinGuard g(m_lock);
+        *count = static_cast<uint32_t>(m_payloads.count());
+        *version = m_version;
+        uint32_t i = 0, visited = 0;
+        for (const Payload* p = m_payloads.first(); p && visited < max; p = p->next, ++i) {
+            if (i < idx)
+                continue;
+            if (!fn(i, *p))
+                break;
+            ++visited;
+        }
+        return visited;
+    }
+
+    // Runs `fn(payload)` on payload `name` under the lock; false when there is none.
+    template <class Fn>
+    bool with_payload(const char* name, Fn fn) noexcept {
+        SpinGuard g(m_lock);
+        const Payload* p = m_payloads.find(name);
+        if (p)
+            fn(*p);
+        return p != nullptr;
+    }
+
+    // The safe-point hook (see livepatch_check_work).
+    void check_work(unsigned cpu) noexcept { m_rendezvous.check(cpu); }
+
+    // True while an action is scheduled or running.
+    bool busy() const noexcept { return m_rendezvous.busy(); }
+
+    // The applied stack, bottom first (for diagnostics; read under no lock only when idle).
+    const Payload* applied_bottom() const noexcept { return m_applied_head; }
+
+private:
+    int32_t schedule(Payload* p, uint32_t cmd, uint32_t timeout_ns) noexcept;
+    static int32_t run_action(void* ctx) noexcept;
+    static void action_done(void* ctx, const RendezvousReport& report) noexcept;
+    int32_t apply_payload(Payload* p) noexcept;
+    void revert_payload(Payload* p) noexcept;
+    int32_t do_replace(Payload* p) noexcept;
+    int32_t check_depends(const Payload* p, bool against_hypervisor) const noexcept;
+    bool plan(Payload* p) noexcept;
+    void applied_push(Payload* p) noexcept;
+    void applied_remove(Payload* p) noexcept;
+    void log_action(const Payload* p, const char* what, int32_t rc) const noexcept;
+
+    Spinlock m_lock;
+    PayloadList m_payloads;
+    Payload* m_applied_head = nullptr;
+    Payload* m_applied_tail = nullptr;
+    uint32_t m_version = 1;
+    Rendezvous m_rendezvous;
+    // The work in flight (valid while m_rendezvous.busy()).
+    Payload* m_work_payload = nullptr;
+    uint32_t m_work_cmd = 0;
+};
+
+// Checks a payload's expectations against live text (Xen: livepatch_check_expectations):
+// 0, or -EFAULT (no old_addr), -EOVERFLOW (len > 31), -EINVAL (reserved bits, or a mismatch),
+// -ERANGE (len > old_size).
+int32_t check_expectations(const Payload& p) noexcept;
+
+}  // namespace livepatch

@@ -1,0 +1,151 @@
+// XEN_SYSCTL_livepatch_op: the hypercall handler (Xen: common/livepatch.c livepatch_op and its
+// sub-ops), with Xen 4.17's argument checks and return codes. Guest buffers are reached only
+// through port::copy_from_guest / copy_to_guest.
+#include <string.h>
+
+#include "core/engine/engine.h"
+#include "core/support/cstring.h"
+#include "core/support/owned.h"
+#include "livepatch/livepatch.h"
+#include "livepatch/port.h"
+
+namespace livepatch {
+
+namespace {
+
+constexpr uint32_t kMaxListBatch = 1024;
+
+template <class Handle>
+uint64_t handle_value(const Handle& h) noexcept {
+    static_assert(sizeof(Handle) == sizeof(uint64_t), "guest handles are 64-bit");
+    uint64_t v;
+    memcpy(&v, &h, sizeof v);
+    return v;
+}
+
+// Xen's get_name: 1 <= size <= 128, pads zero, NUL at size - 1.
+int32_t get_name(const xen_livepatch_name& name, char (&out)[XEN_LIVEPATCH_NAME_SIZE]) noexcept {
+    if (!name.size || name.size > XEN_LIVEPATCH_NAME_SIZE)
+        return to_xen_rc(Errc::kEINVAL);
+    if (name.pad[0] || name.pad[1] || name.pad[2])
+        return to_xen_rc(Errc::kEINVAL);
+    if (!port::copy_from_guest(out, handle_value(name.name), 0, name.size))
+        return to_xen_rc(Errc::kEFAULT);
+    if (out[name.size - 1])
+        return to_xen_rc(Errc::kEINVAL);
+    return 0;
+}
+
+int32_t op_upload(xen_sysctl_livepatch_upload& up) noexcept {
+    char name[XEN_LIVEPATCH_NAME_SIZE];
+    if (const int32_t rc = get_name(up.name, name))
+        return rc;
+    if (!up.size || up.size > kMaxPayloadSize)
+        return to_xen_rc(Errc::kEINVAL);
+    Result<OwnedArray<uint8_t>> buf = OwnedArray<uint8_t>::make(up.size);
+    if (!buf)
+        return to_xen_rc(Errc::kENOMEM);
+    if (!port::copy_from_guest(buf.value().data(), handle_value(up.payload), 0, up.size))
+        return to_xen_rc(Errc::kEFAULT);
+    const Status s = Engine::instance().upload(name, Bytes(buf.value().data(), up.size));
+    return s ? 0 : to_xen_rc(s.code());
+}
+
+int32_t op_get(xen_sysctl_livepatch_get& get) noexcept {
+    char name[XEN_LIVEPATCH_NAME_SIZE];
+    if (const int32_t rc = get_name(get.name, name))
+        return rc;
+    uint32_t state = 0;
+    int32_t rc = 0;
+    const Status s = Engine::instance().get(name, &state, &rc);
+    if (!s)
+        return to_xen_rc(s.code());
+    get.status.state = state;
+    get.status.rc = rc;
+    return 0;
+}
+
+int32_t op_list(xen_sysctl_livepatch_list& list) noexcept {
+    if (list.nr > kMaxListBatch)
+        return to_xen_rc(Errc::kE2BIG);
+    if (list.pad)
+        return to_xen_rc(Errc::kEINVAL);
+
+    const uint64_t status_h = handle_value(list.status), name_h = handle_value(list.name);
+    const uint64_t len_h = handle_value(list.len), meta_h = handle_value(list.metadata);
+    const uint64_t meta_len_h = handle_value(list.metadata_len);
+    const uint32_t want = list.nr, idx = list.idx;
+
+    uint32_t count = 0, version = 0, copied = 0;
+    uint64_t name_total = 0, meta_total = 0;
+    int32_t rc = 0;
+    bool bad_idx = false;
+
+    Engine::instance().list(want ? idx : 0, want ? want : UINT32_MAX, &count, &version,
+                            [&](uint32_t, const Payload& p) {
+                                if (want && idx >= count) {
+                                    bad_idx = true;
+                                    return false;
+                                }
+                                const uint32_t name_len = static_cast<uint32_t>(str_len(p.name())) + 1;
+                                const uint32_t meta_len = static_cast<uint32_t>(p.modinfo().size());
+                                if (want) {
+                                    xen_livepatch_status st{p.state(), p.rc()};
+                                    if (!port::copy_to_guest(name_h, name_total, p.name(), name_len) ||
+                                        !port::copy_to_guest(len_h, uint64_t{copied} * 4, &name_len, 4) ||
+                                        !port::copy_to_guest(status_h, uint64_t{copied} * sizeof st, &st, sizeof st) ||
+                                        (meta_len && !port::copy_to_guest(meta_h, meta_total, p.modinfo().data(), meta_len)) ||
+                                        !port::copy_to_guest(meta_len_h, uint64_t{copied} * 4, &meta_len, 4)) {
+                                        rc = to_xen_rc(Errc::kEFAULT);
+                                        return false;
+                                    }
+                                    ++copied;
+                                }
+                                name_total += name_len;
+                                meta_total += meta_len;
+                                return true;
+                            });
+    if (want && count && idx >= count)
+        bad_idx = true;
+    if (bad_idx)
+        return to_xen_rc(Errc::kEINVAL);
+
+    list.name_total_size = static_cast<uint32_t>(name_total);
+    list.metadata_total_size = static_cast<uint32_t>(meta_total);
+    list.version = version;
+    // Entries left after this batch (the probe, nr = 0, reports them all).
+    list.nr = want ? count - (idx + copied) : count;
+    return rc ? rc : static_cast<int32_t>(copied);
+}
+
+int32_t op_action(xen_sysctl_livepatch_action& act) noexcept {
+    if (act.pad)
+        return to_xen_rc(Errc::kEINVAL);
+    char name[XEN_LIVEPATCH_NAME_SIZE];
+    if (const int32_t rc = get_name(act.name, name))
+        return rc;
+    if (act.flags & ~uint32_t{LIVEPATCH_ACTION_APPLY_NODEPS})
+        return to_xen_rc(Errc::kEINVAL);
+    return Engine::instance().action(name, act.cmd, act.timeout, act.flags);
+}
+
+}  // namespace
+
+int32_t livepatch_op(struct xen_sysctl_livepatch_op* op) noexcept {
+    if (op->pad)
+        return to_xen_rc(Errc::kEINVAL);
+    switch (op->cmd) {
+    case XEN_SYSCTL_LIVEPATCH_UPLOAD:
+        return op_upload(op->u.upload);
+    case XEN_SYSCTL_LIVEPATCH_GET:
+        return op_get(op->u.get);
+    case XEN_SYSCTL_LIVEPATCH_LIST:
+        return op_list(op->u.list);
+    case XEN_SYSCTL_LIVEPATCH_ACTION:
+        return op_action(op->u.action);
+    default:
+        return to_xen_rc(Errc::kEOPNOTSUPP);
+    }
+}
+
+}  // namespace livepatch
