@@ -98,7 +98,7 @@ include tests/fixtures/fixtures.mk
 # ---------------------------------------------------------------------------------------------
 all: $(BUILD)/release/lib/liblivepatch-core.a $(BUILD)/release/bin/unit-tests fixtures
 
-test: all $(BUILD)/asan/bin/unit-tests check-freestanding
+test: all $(BUILD)/asan/bin/unit-tests check-freestanding check-freestanding-selftest fuzz
 	@echo "== unit tests (release)"
 	$(BUILD)/release/bin/unit-tests
 	@echo "== unit tests (AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer)"
@@ -114,6 +114,7 @@ $(BUILD)/freestanding/livepatch-core.o: $(patsubst %.cc,$(BUILD)/release/obj/cor
 check-freestanding: $(BUILD)/freestanding/livepatch-core.o scripts/check-freestanding.sh
 	bash scripts/check-freestanding.sh $<
 
+include tests/freestanding/freestanding.mk
 include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk
 

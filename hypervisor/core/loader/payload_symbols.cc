@@ -15,6 +15,10 @@ namespace livepatch {
 
 namespace {
 
+// Xen's KSYM_NAME_LEN: longer names are truncated in the payload's table, which also bounds the
+// name storage a small upload can ask for.
+constexpr size_t kSymbolNameMax = 128;
+
 bool is_mapping_symbol(const char* name) noexcept {
     return name[0] == '$' && (name[1] == 'x' || name[1] == 'd' || name[1] == 'a') &&
            (name[2] == '\0' || name[2] == '.');
@@ -43,7 +47,7 @@ Status PayloadLoader::build_symbol_table() noexcept {
             continue;
         keep[i] = 1;
         ++count;
-        names_len += str_len(name) + 1;
+        names_len += str_nlen(name, kSymbolNameMax - 1) + 1;
     }
 
     m_payload.m_symbols = LP_TRY(OwnedArray<PayloadSymbol>::make(count));
@@ -57,10 +61,11 @@ Status PayloadLoader::build_symbol_table() noexcept {
             continue;
         const Elf64_Sym sym = m_elf.symbol(i);
         const char* name = m_elf.symbol_name(i);
-        const size_t len = str_len(name) + 1;
+        const size_t len = str_nlen(name, kSymbolNameMax - 1);
         char* copy = m_payload.m_symbol_names.data() + pos;
         memcpy(copy, name, len);
-        pos += len;
+        copy[len] = '\0';
+        pos += len + 1;
 
         PayloadSymbol& ps = m_payload.m_symbols[n];
         ps.name = copy;
@@ -73,7 +78,7 @@ Status PayloadLoader::build_symbol_table() noexcept {
                 break;
             }
         }
-        if (ps.new_symbol && (port::symbol_by_name(name) || m_loaded.find_new_symbol(name)))
+        if (ps.new_symbol && (port::symbol_by_name(copy) || m_loaded.find_new_symbol(copy)))
             return err(Errc::kEEXIST, "new symbol already exists in the hypervisor or a loaded payload")
                 .symbol(i, name);
         m_payload.m_symbols_by_name[n] = static_cast<uint32_t>(n);
