@@ -104,15 +104,15 @@ Status ElfView::resolve_sections() noexcept {
                 .section(i, nullptr)
                 .value(sh.sh_offset);
         if (sh.sh_addralign != 0 && !is_power_of_two(sh.sh_addralign))
-            return err(Errc::kEINVAL, "section alignment is not a power of two")
+            return err(Errc::kEOPNOTSUPP, "section alignment is not a power of two")
                 .section(i, nullptr)
                 .value(sh.sh_addralign);
         if (sh.sh_addralign > 1 && (sh.sh_addr & (sh.sh_addralign - 1)))
             return err(Errc::kEINVAL, "section address is not aligned to its sh_addralign")
                 .section(i, nullptr)
                 .value(sh.sh_addr);
-        if (sh.sh_type == SHT_NOBITS && (sh.sh_flags & SHF_ALLOC) && sh.sh_size > kMaxBssSize)
-            return err(Errc::kEINVAL, "allocated NOBITS section is larger than 2 MiB")
+        if (sh.sh_type == SHT_NOBITS && (sh.sh_flags & (SHF_ALLOC | SHF_WRITE)) && sh.sh_size > kMaxBssSize)
+            return err(Errc::kEINVAL, "allocated or writable NOBITS section is larger than 2 MiB")
                 .section(i, nullptr)
                 .value(sh.sh_size);
 

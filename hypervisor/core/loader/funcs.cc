@@ -67,15 +67,15 @@ Status PayloadLoader::prepare_funcs() noexcept {
         LP_CHECK_CONTEXT(arch::verify_func(f, reinterpret_cast<const uint8_t*>(f.old_addr)), function(i, name));
 
         if (f.new_addr) {
-            if (!in_executable(f.new_addr, 1))
-                return err(Errc::kEINVAL, "new function does not lie in executable payload or hypervisor text")
-                    .function(i, name)
-                    .value(f.new_addr);
             const int64_t offset = static_cast<int64_t>(f.old_addr - f.new_addr);
             if (offset < -range || offset >= range)
                 return err(Errc::kEOVERFLOW, "new function is out of branch reach of the old one")
                     .function(i, name)
                     .value(static_cast<uint64_t>(offset));
+            if (!in_executable(f.new_addr, 1))
+                return err(Errc::kEINVAL, "new function does not lie in executable payload or hypervisor text")
+                    .function(i, name)
+                    .value(f.new_addr);
         }
     }
 

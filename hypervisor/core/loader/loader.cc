@@ -51,8 +51,10 @@ Result<Owned<Payload>> load_payload(const char* name, Bytes file, const PayloadL
 
     Result<ElfView> elf = ElfView::parse(file, arch::elf_machine(), name);
     if (!elf) {
-        log_error(elf.error());
-        return elf.error();
+        Error e = elf.error();
+        e.payload(name);
+        log_error(e);
+        return e;
     }
 
     Result<Owned<Payload>> payload = Owned<Payload>::make();

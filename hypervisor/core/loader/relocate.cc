@@ -22,13 +22,17 @@ Status PayloadLoader::relocate() noexcept {
         if (r.hdr.sh_link != m_elf.symtab_index())
             return section_err(Errc::kEINVAL, "relocation section's symbol table link (sh_link) is not the symbol table", i)
                 .value(r.hdr.sh_link);
-        if (r.hdr.sh_type == SHT_REL)
-            return section_err(Errc::kEOPNOTSUPP, "SHT_REL relocations are not supported (use SHT_RELA)", i);
-        if (r.hdr.sh_entsize < sizeof(Elf64_Rela))
-            return section_err(Errc::kEINVAL, "relocation entry size is smaller than Elf64_Rela", i).value(r.hdr.sh_entsize);
+        if (r.hdr.sh_size == 0)
+            continue;  // an empty relocation section, of either type, is skipped (as Xen does)
+        const uint64_t entry_size = r.hdr.sh_type == SHT_RELA ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel);
+        if (r.hdr.sh_entsize < entry_size)
+            return section_err(Errc::kEINVAL, "relocation entry size is smaller than Elf64_Rela/Elf64_Rel", i)
+                .value(r.hdr.sh_entsize);
         if (r.hdr.sh_size % r.hdr.sh_entsize)
             return section_err(Errc::kEINVAL, "relocation section size is not a multiple of its entry size", i)
                 .value(r.hdr.sh_size);
+        if (r.hdr.sh_type == SHT_REL)
+            return section_err(Errc::kEOPNOTSUPP, "SHT_REL relocations are not supported (use SHT_RELA)", i);
 
         const uint64_t count = r.hdr.sh_size / r.hdr.sh_entsize;
         for (uint64_t j = 0; j < count; ++j) {

@@ -175,41 +175,43 @@ Status PayloadLoader::check_special_sections() noexcept {
                 .value(s.hdr.sh_size);
     }
 
-    // Alternatives: every entry's original code must lie in .text and its replacement in
-    // .altinstr_replacement (Xen 4.17.4+). They are validated here, not applied: the hosting
-    // hypervisor's port applies alternatives for its CPU features.
+    // Alternatives (Xen 4.17.4+): the payload needs .text and .altinstr_replacement; every entry's
+    // original site (orig_len + pad_len bytes) must lie in the payload's text and its replacement
+    // in .altinstr_replacement, and the replacement must fit the site. They are validated here,
+    // not applied: applying alternatives for the CPU's features is the hosting port's job.
     const uint32_t alt = m_elf.find_section(".altinstructions");
     if (alt && m_elf.section(alt).hdr.sh_size) {
         const uint32_t text = m_elf.find_section(".text");
         const uint32_t repl = m_elf.find_section(".altinstr_replacement");
-        if (!text || !repl || !m_elf.section(text).load || !m_elf.section(repl).load)
-            return section_err(Errc::kEINVAL, ".altinstructions needs loaded .text and .altinstr_replacement sections",
-                               alt);
+        if (!text || !repl)
+            return section_err(Errc::kEINVAL, ".altinstructions needs .text and .altinstr_replacement sections", alt);
         const Span<uint8_t> entries = loaded_section(alt);
-        const Span<uint8_t> text_sec = loaded_section(text);
         const Span<uint8_t> repl_sec = loaded_section(repl);
-        if (!entries.data())
-            return section_err(Errc::kEINVAL, ".altinstructions must be allocated (SHF_ALLOC)", alt);
+        if (!entries.data() || !repl_sec.data())
+            return section_err(Errc::kEINVAL, ".altinstructions and .altinstr_replacement must be allocated", alt);
+        const Region r{repl_sec.data(), repl_sec.size()};
         const uint32_t size = arch::alt_instr_size();
         for (uint64_t off = 0; off + size <= entries.size(); off += size) {
+            // struct alt_instr: s32 orig_offset, s32 repl_offset, u16 cpuid, u8 orig_len,
+            // u8 repl_len, u8 pad_len, u8 priv; offsets are relative to the field.
             int32_t orig_off, repl_off;
-            uint8_t orig_len, repl_len;
             memcpy(&orig_off, entries.data() + off, 4);
             memcpy(&repl_off, entries.data() + off + 4, 4);
-            orig_len = entries.data()[off + 10];
-            repl_len = entries.data()[off + 11];
+            const uint8_t orig_len = entries.data()[off + 10];
+            const uint8_t repl_len = entries.data()[off + 11];
+            const uint8_t pad_len = entries.data()[off + 12];
             const uint64_t here = reinterpret_cast<uintptr_t>(entries.data() + off);
             const uint64_t orig = here + static_cast<uint64_t>(static_cast<int64_t>(orig_off));
             const uint64_t rep = here + 4 + static_cast<uint64_t>(static_cast<int64_t>(repl_off));
-            const Region t{text_sec.data(), text_sec.size()};
-            const Region r{repl_sec.data(), repl_sec.size()};
-            if (!t.contains(orig, orig_len))
-                return section_err(Errc::kEINVAL, "alternative's original code is outside .text", alt).value(off / size);
-            if (repl_len && !r.contains(rep, repl_len))
+            const uint32_t site_len = uint32_t{orig_len} + pad_len;
+            if (!m_payload.m_text.contains(orig, site_len))
+                return section_err(Errc::kEINVAL, "alternative's original code is outside the payload's text", alt)
+                    .value(off / size);
+            if (!r.contains(rep, repl_len))
                 return section_err(Errc::kEINVAL, "alternative's replacement is outside .altinstr_replacement", alt)
                     .value(off / size);
-            if (repl_len > orig_len)
-                return section_err(Errc::kEINVAL, "alternative's replacement is longer than the original", alt)
+            if (repl_len > site_len)
+                return section_err(Errc::kEINVAL, "alternative's replacement is longer than its site", alt)
                     .value(off / size);
         }
     }

@@ -1,68 +1,146 @@
 #include "core/symtab/symbol_table.h"
 
+#include <string.h>
+
 #include "core/support/cstring.h"
 #include "core/support/sort.h"
 
 namespace livepatch {
 
 uint64_t SymbolTable::hash(const char* s) noexcept {
-    // FNV-1a, 64-bit.
-    uint64_t h = 0xcbf29ce484222325ull;
-    while (*s) {
-        h ^= static_cast<unsigned char>(*s++);
-        h *= 0x100000001b3ull;
+    // Eight bytes per multiply (gathered a byte at a time: never reads past the NUL), then the
+    // MurmurHash3 finaliser so that both halves (slot and tag) depend on every byte.
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (;;) {
+        uint64_t word = 0;
+        unsigned n = 0;
+        while (n < 8 && s[n]) {
+            word |= static_cast<uint64_t>(static_cast<unsigned char>(s[n])) << (8 * n);
+            ++n;
+        }
+        h = (h ^ word) * 0xff51afd7ed558ccdull;
+        h ^= h >> 29;
+        if (n < 8)
+            break;
+        s += 8;
     }
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     return h;
 }
 
 Result<SymbolTable> SymbolTable::build(Span<const SymbolEntry> entries) noexcept {
-    if (entries.size() >= 0x7fffffffu)
-        return fail(Errc::kE2BIG, "symbol table has too many entries").value(entries.size());
+    const size_t n = entries.size();
+    if (n >= 0x7fffffffu)
+        return fail(Errc::kE2BIG, "symbol table has too many entries").value(n);
     SymbolTable t;
     t.m_entries = entries;
 
-    size_t cap = 16;
-    while (cap < entries.size() * 2)
-        cap *= 2;
-    t.m_buckets = LP_TRY(OwnedArray<uint32_t>::make(cap));
-    const size_t mask = cap - 1;
-    for (size_t i = 0; i < entries.size(); ++i) {
-        size_t b = hash(entries[i].name) & mask;
+    // Load factor 2/3: a hit probes two slots on average, a miss about five (mostly within one
+    // cache line), and tags keep mismatching slots from reading records.
+    const size_t cap = n + n / 2 + 16;
+    t.m_slots = LP_TRY(OwnedArray<uint64_t>::make(cap));
+
+    // First pass: each name's slot holds its entry index + 1 (duplicates after the first are
+    // dropped), and the pool size is counted.
+    uint64_t words = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const char* name = entries[i].name;
+        const uint64_t h = hash(name);
+        const uint64_t tag = h & 0xffffffffu;
+        size_t b = home_slot(h, cap);
         bool duplicate = false;
-        while (t.m_buckets[b]) {
-            if (str_eq(entries[t.m_buckets[b] - 1].name, entries[i].name)) {
+        for (uint64_t s; (s = t.m_slots[b]) != 0; b = b + 1 == cap ? 0 : b + 1) {
+            if ((s >> 32) == tag && str_eq(entries[(s & 0xffffffffu) - 1].name, name)) {
                 duplicate = true;
                 break;
             }
-            b = (b + 1) & mask;
         }
-        if (!duplicate)
-            t.m_buckets[b] = static_cast<uint32_t>(i + 1);
+        if (duplicate)
+            continue;
+        t.m_slots[b] = tag << 32 | (i + 1);
+        words += (kRecordHeader + str_len(name) + 1 + 7) / 8;
+        if (words >= 0xffffffffu)
+            return fail(Errc::kE2BIG, "symbol names exceed 32 GiB").value(i);
     }
 
-    t.m_by_addr = LP_TRY(OwnedArray<uint32_t>::make(entries.size()));
-    for (size_t i = 0; i < entries.size(); ++i)
+    // Second pass: the records, in slot order; each slot now holds its record's offset + 1.
+    t.m_pool = LP_TRY(OwnedArray<uint64_t>::make(static_cast<size_t>(words)));
+    uint64_t w = 0;
+    for (size_t b = 0; b < cap; ++b) {
+        const uint64_t s = t.m_slots[b];
+        if (!s)
+            continue;
+        const uint32_t index = static_cast<uint32_t>((s & 0xffffffffu) - 1);
+        const SymbolEntry& e = entries[index];
+        const size_t len = str_len(e.name) + 1;
+        uint8_t* r = reinterpret_cast<uint8_t*>(&t.m_pool[w]);
+        memcpy(r, &e.addr, sizeof(e.addr));
+        memcpy(r + 8, &index, sizeof(index));
+        memcpy(r + kRecordHeader, e.name, len);
+        t.m_slots[b] = (s & ~uint64_t{0xffffffffu}) | (w + 1);
+        w += (kRecordHeader + len + 7) / 8;
+    }
+
+    t.m_by_addr = LP_TRY(OwnedArray<uint32_t>::make(n));
+    for (size_t i = 0; i < n; ++i)
         t.m_by_addr[i] = static_cast<uint32_t>(i);
-    heap_sort(t.m_by_addr.data(), entries.size(), [&](uint32_t a, uint32_t b) {
+    heap_sort(t.m_by_addr.data(), n, [&](uint32_t a, uint32_t b) {
         return entries[a].addr < entries[b].addr || (entries[a].addr == entries[b].addr && a < b);
     });
+    t.m_max_end = LP_TRY(OwnedArray<uint64_t>::make(n));
+    uint64_t max_end = 0;
+    for (size_t k = 0; k < n; ++k) {
+        const SymbolEntry& e = entries[t.m_by_addr[k]];
+        if (e.size) {
+            const uint64_t end = e.addr + e.size < e.addr ? ~uint64_t{0} : e.addr + e.size;
+            max_end = end > max_end ? end : max_end;
+        }
+        t.m_max_end[k] = max_end;
+    }
     return t;
 }
 
-const SymbolEntry* SymbolTable::find(const char* name) const noexcept {
-    if (!m_buckets.size())
+const uint8_t* SymbolTable::find_record(const char* name) const noexcept {
+    const size_t cap = m_slots.size();
+    if (!cap)
         return nullptr;
-    const size_t mask = m_buckets.size() - 1;
-    for (size_t b = hash(name) & mask; m_buckets[b]; b = (b + 1) & mask) {
-        const SymbolEntry& e = m_entries[m_buckets[b] - 1];
-        if (str_eq(e.name, name))
-            return &e;
+    const uint64_t h = hash(name);
+    const uint64_t tag = h & 0xffffffffu;
+    const uint8_t* pool = reinterpret_cast<const uint8_t*>(m_pool.data());
+    for (size_t b = home_slot(h, cap);; b = b + 1 == cap ? 0 : b + 1) {
+        const uint64_t s = m_slots[b];
+        if (!s)
+            return nullptr;
+        if ((s >> 32) != tag)
+            continue;
+        const uint8_t* r = pool + ((s & 0xffffffffu) - 1) * 8;
+        if (str_eq(reinterpret_cast<const char*>(r + kRecordHeader), name))
+            return r;
     }
-    return nullptr;
+}
+
+const SymbolEntry* SymbolTable::find(const char* name) const noexcept {
+    const uint8_t* r = find_record(name);
+    if (!r)
+        return nullptr;
+    uint32_t index;
+    memcpy(&index, r + 8, sizeof(index));
+    return &m_entries[index];
+}
+
+uint64_t SymbolTable::lookup(const char* name) const noexcept {
+    const uint8_t* r = find_record(name);
+    if (!r)
+        return 0;
+    uint64_t addr;
+    memcpy(&addr, r, sizeof(addr));
+    return addr;
 }
 
 const SymbolEntry* SymbolTable::containing(uint64_t addr) const noexcept {
-    // Last entry with entry.addr <= addr.
+    // First position whose entry starts above addr.
     size_t lo = 0, hi = m_by_addr.size();
     while (lo < hi) {
         const size_t mid = lo + (hi - lo) / 2;
@@ -71,19 +149,38 @@ const SymbolEntry* SymbolTable::containing(uint64_t addr) const noexcept {
         else
             hi = mid;
     }
-    // Entries at the same address: prefer one whose size covers addr, scanning back.
-    for (size_t i = lo; i-- > 0;) {
-        const SymbolEntry& e = m_entries[m_by_addr[i]];
-        if (e.size) {
-            if (addr - e.addr < e.size)
-                return &e;
-        } else {
-            return &e;  // unsized: extends to the next entry, which starts above addr
-        }
-        if (i == 0 || m_entries[m_by_addr[i - 1]].addr != e.addr)
-            return nullptr;
+    if (lo == 0)
+        return nullptr;  // below the first entry
+
+    // The entries starting closest below addr (one address, ascending index): a covering sized
+    // one, else an unsized one, which extends to the next entry and so past addr.
+    const uint64_t closest = m_entries[m_by_addr[lo - 1]].addr;
+    size_t first = lo - 1;
+    while (first > 0 && m_entries[m_by_addr[first - 1]].addr == closest)
+        --first;
+    const SymbolEntry* unsized = nullptr;
+    for (size_t k = first; k < lo; ++k) {
+        const SymbolEntry& e = m_entries[m_by_addr[k]];
+        if (e.size && addr - e.addr < e.size)
+            return &e;
+        if (!e.size && !unsized)
+            unsized = &e;
     }
-    return nullptr;
+    if (unsized)
+        return unsized;
+
+    // A sized entry starting further below may still reach addr (nested symbols). Walk back
+    // while some entry at or before the position can: the first covering start found is the
+    // innermost; among its entries the one of lowest index wins.
+    const SymbolEntry* found = nullptr;
+    for (size_t k = first; k-- > 0 && m_max_end[k] > addr;) {
+        const SymbolEntry& e = m_entries[m_by_addr[k]];
+        if (found && e.addr != found->addr)
+            break;
+        if (e.size && addr - e.addr < e.size)
+            found = &e;
+    }
+    return found;
 }
 
 }  // namespace livepatch
