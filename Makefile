@@ -50,7 +50,8 @@ deps: $(DEPS_STAMP)
 WARN := -Wall -Wextra -Werror
 COMMON_CXXFLAGS := -std=gnu++20 $(WARN) -g -MMD -MP
 # The in-hypervisor core: freestanding C++, no exceptions, RTTI, thread-safe statics or runtime.
-CORE_CXXFLAGS := $(COMMON_CXXFLAGS) -ffreestanding -fno-exceptions -fno-rtti \
+# -fbuiltin keeps fixed-size memcpy/memset inline (Xen does the same through its string.h).
+CORE_CXXFLAGS := $(COMMON_CXXFLAGS) -ffreestanding -fbuiltin -fno-exceptions -fno-rtti \
                  -fno-threadsafe-statics -fno-stack-protector -fno-asynchronous-unwind-tables \
                  -fno-unwind-tables -Ihypervisor/include -Ihypervisor -Ihypervisor/arch/$(ARCH_DIR)
 HOST_CXXFLAGS := $(COMMON_CXXFLAGS) -Ihypervisor/include -Ihypervisor -Ihypervisor/arch/$(ARCH_DIR) -Itests
@@ -68,6 +69,13 @@ CORE_SRCS := $(shell find hypervisor/core -name '*.cc' 2>/dev/null) \
 # unit tests on any host.
 ARCH_PURE_SRCS := $(filter-out hypervisor/arch/$(ARCH_DIR)/%,$(shell find hypervisor/arch -name 'reloc_*.cc' 2>/dev/null))
 TEST_SRCS := $(shell find tests/unit tests/support -name '*.cc' 2>/dev/null)
+# The hosted hypervisor: its runtime and port (a library), and its main.
+HOSTED_SRCS := $(filter-out hypervisor/port/hosted/main.cc,$(wildcard hypervisor/port/hosted/*.cc))
+INTEGRATION_SRCS := $(shell find tests/integration -name '*.cc' 2>/dev/null) tests/unit/main.cc xl-tool/hosted_client.cc
+HOSTED_LIBS := -lelf -lboost_program_options -pthread
+# The hosted hypervisor and the integration tests are hypervisor images: payloads are built
+# against their build-id, and their symbol tables must stay (no stripping).
+IMAGE_LDFLAGS := -Wl,--build-id=sha1 -rdynamic
 
 define variant_rules
 $(BUILD)/$(1)/obj/core/%.o: %.cc | $(DEPS_STAMP)
@@ -86,6 +94,32 @@ $(BUILD)/$(1)/bin/unit-tests: $(patsubst %.cc,$(BUILD)/$(1)/obj/host/%.o,$(TEST_
 	@mkdir -p $$(@D)
 	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) -o $$@ $$^ -lelf -lcapstone -ldl -pthread
 
+$(BUILD)/$(1)/lib/libhosted.a: $(patsubst %.cc,$(BUILD)/$(1)/obj/host/%.o,$(HOSTED_SRCS))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+
+$(BUILD)/$(1)/bin/hosted-hypervisor: $(BUILD)/$(1)/obj/host/hypervisor/port/hosted/main.o \
+		$(BUILD)/$(1)/lib/libhosted.a $(BUILD)/$(1)/lib/liblivepatch-core.a
+	@mkdir -p $$(@D)
+	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) $(IMAGE_LDFLAGS) -o $$@ $$^ $(HOSTED_LIBS)
+
+$(BUILD)/$(1)/bin/integration-tests: $(patsubst %.cc,$(BUILD)/$(1)/obj/host/%.o,$(INTEGRATION_SRCS)) \
+		$(BUILD)/$(1)/lib/libhosted.a $(BUILD)/$(1)/lib/liblivepatch-core.a
+	@mkdir -p $$(@D)
+	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) $(IMAGE_LDFLAGS) -o $$@ $$^ $(HOSTED_LIBS)
+
+# Payloads for the integration tests, built against that binary's build-id.
+$(BUILD)/$(1)/itest-payloads/%.livepatch: $(BUILD)/fixtures/itest-%.o $(BUILD)/$(1)/bin/integration-tests
+	@mkdir -p $$(@D)
+	python3 scripts/make-build-id-note.py $$$$(python3 scripts/elf-build-id.py $(BUILD)/$(1)/bin/integration-tests) $$@.note
+	ld -r --build-id=sha1 -o $$@.tmp $$<
+	objcopy --add-section .livepatch.depends=$$@.note --set-section-flags .livepatch.depends=alloc,readonly \
+	        --add-section .livepatch.xen_depends=$$@.note --set-section-flags .livepatch.xen_depends=alloc,readonly \
+	        $$@.tmp $$@
+	rm -f $$@.tmp $$@.note
+
+ITEST_PAYLOADS_$(1) := $(patsubst tests/integration/payloads/%.c,$(BUILD)/$(1)/itest-payloads/%.livepatch,$(wildcard tests/integration/payloads/*.c))
+
 -include $$(shell find $(BUILD)/$(1)/obj -name '*.d' 2>/dev/null)
 endef
 $(eval $(call variant_rules,release))
@@ -96,14 +130,27 @@ $(eval $(call variant_rules,asan))
 include tests/fixtures/fixtures.mk
 
 # ---------------------------------------------------------------------------------------------
-all: $(BUILD)/release/lib/liblivepatch-core.a $(BUILD)/release/bin/unit-tests fixtures
+all: $(BUILD)/release/lib/liblivepatch-core.a $(BUILD)/release/bin/unit-tests fixtures \
+     $(BUILD)/release/bin/hosted-hypervisor $(BUILD)/bin/hosted-hypervisor
 
-test: all $(BUILD)/asan/bin/unit-tests check-freestanding check-freestanding-selftest fuzz
+# The hosted hypervisor at its documented place.
+$(BUILD)/bin/hosted-hypervisor: $(BUILD)/release/bin/hosted-hypervisor
+	@mkdir -p $(@D)
+	ln -sf ../release/bin/hosted-hypervisor $@
+
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+test: all $(BUILD)/asan/bin/unit-tests check-freestanding check-freestanding-selftest fuzz \
+      $(BUILD)/release/bin/integration-tests $(BUILD)/asan/bin/integration-tests \
+      $(ITEST_PAYLOADS_release) $(ITEST_PAYLOADS_asan)
 	@echo "== unit tests (release)"
 	$(BUILD)/release/bin/unit-tests
 	@echo "== unit tests (AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer)"
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(BUILD)/asan/bin/unit-tests
+	$(SAN_ENV) $(BUILD)/asan/bin/unit-tests
+	@echo "== integration tests: the hosted hypervisor (release)"
+	LP_ITEST_PAYLOADS=$(BUILD)/release/itest-payloads $(BUILD)/release/bin/integration-tests
+	@echo "== integration tests: the hosted hypervisor (sanitizers)"
+	$(SAN_ENV) LP_ITEST_PAYLOADS=$(BUILD)/asan/itest-payloads $(BUILD)/asan/bin/integration-tests
 	@echo "make test: all suites passed"
 
 # The core as one relocatable object, checked for undefined references.

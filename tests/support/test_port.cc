@@ -86,12 +86,16 @@ void TestHypervisor::remove_symbol(const std::string& name) {
 void* TestHypervisor::port_zalloc(size_t size, size_t align) {
     if (should_fail(fail_zalloc_at))
         return nullptr;
-    if (align < sizeof(void*))
-        align = sizeof(void*);
     void* p = nullptr;
-    if (posix_memalign(&p, align, size ? size : 1) != 0)
-        return nullptr;
-    memset(p, 0, size);
+    if (align <= alignof(max_align_t)) {
+        p = calloc(1, size ? size : 1);  // fresh pages from the kernel need no memset
+        if (!p)
+            return nullptr;
+    } else {
+        if (posix_memalign(&p, align, size ? size : 1) != 0)
+            return nullptr;
+        memset(p, 0, size);
+    }
     ++m_live_zallocs;
     ++m_total_zallocs;
     return p;
@@ -112,8 +116,9 @@ void* TestHypervisor::port_alloc_payload(size_t size) {
     for (uintptr_t delta = 64ull << 20; delta < (1ull << 30); delta += 64ull << 20) {
         for (int sign = 0; sign < 2; ++sign) {
             const uintptr_t hint = sign ? text - delta : text + delta;
+            // MAP_POPULATE: the loader writes every page at once; fault them in one batch.
             void* p = mmap(reinterpret_cast<void*>(hint & ~uintptr_t{0xfff}), size, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
             if (p == MAP_FAILED)
                 continue;
             const uintptr_t a = reinterpret_cast<uintptr_t>(p);

@@ -169,6 +169,19 @@ Status ElfView::resolve_section_names() noexcept {
                 .value(s.hdr.sh_name);
         s.name = reinterpret_cast<const char*>(names.data) + s.hdr.sh_name;
     }
+
+    size_t cap = 16;
+    while (cap < 2u * m_ehdr.e_shnum)
+        cap *= 2;
+    m_name_index = LP_TRY(OwnedArray<uint16_t>::make(cap));
+    for (uint32_t i = 1; i < m_ehdr.e_shnum; ++i) {
+        size_t b = str_hash(m_sections[i].name) & (cap - 1);
+        bool seen = false;
+        while (m_name_index[b] && !(seen = str_eq(m_sections[m_name_index[b]].name, m_sections[i].name)))
+            b = (b + 1) & (cap - 1);
+        if (!seen)
+            m_name_index[b] = static_cast<uint16_t>(i);  // the first section of each name
+    }
     return success();
 }
 
@@ -183,9 +196,12 @@ Status ElfView::check_symbols() noexcept {
 }
 
 uint32_t ElfView::find_section(const char* name) const noexcept {
-    for (uint32_t i = 1; i < m_ehdr.e_shnum; ++i) {
-        if (str_eq(m_sections[i].name, name))
-            return i;
+    const size_t cap = m_name_index.size();
+    if (!cap)
+        return 0;
+    for (size_t b = str_hash(name) & (cap - 1); m_name_index[b]; b = (b + 1) & (cap - 1)) {
+        if (str_eq(m_sections[m_name_index[b]].name, name))
+            return m_name_index[b];
     }
     return 0;
 }

@@ -46,7 +46,8 @@ public:
     ElfSection& section(uint32_t i) noexcept { return m_sections[i]; }
     const ElfSection& section(uint32_t i) const noexcept { return m_sections[i]; }
 
-    // Index of the first section called `name`, or 0 when there is none.
+    // Index of the first section called `name`, or 0 when there is none. O(1): sections are
+    // indexed by name once, at parse time.
     uint32_t find_section(const char* name) const noexcept;
 
     uint32_t symtab_index() const noexcept { return m_symtab; }
@@ -68,6 +69,7 @@ private:
     uint16_t m_machine = 0;
     Elf64_Ehdr m_ehdr = {};
     OwnedArray<ElfSection> m_sections;
+    OwnedArray<uint16_t> m_name_index;  // open addressing on section names: index or 0
     uint32_t m_symtab = 0;
     uint32_t m_strtab = 0;
     uint32_t m_nsym = 0;

@@ -52,9 +52,30 @@ Status PayloadLoader::build_symbol_table() noexcept {
 
     m_payload.m_symbols = LP_TRY(OwnedArray<PayloadSymbol>::make(count));
     m_payload.m_symbol_names = LP_TRY(OwnedArray<char>::make(names_len));
-    m_payload.m_symbols_by_name = LP_TRY(OwnedArray<uint32_t>::make(count));
+    size_t cap = 16;
+    while (cap < 2 * count)
+        cap *= 2;
+    m_payload.m_symbols_by_name = LP_TRY(OwnedArray<uint32_t>::make(cap));
 
+    // The replacement addresses, sorted once: "is this symbol some record's new_addr?" is then a
+    // binary search rather than a scan of every record.
     const Span<livepatch_func> funcs = m_payload.m_funcs;
+    OwnedArray<uint64_t> new_addrs = LP_TRY(OwnedArray<uint64_t>::make(funcs.size()));
+    for (size_t k = 0; k < funcs.size(); ++k)
+        new_addrs[k] = funcs[k].new_addr;
+    heap_sort(new_addrs.data(), new_addrs.size(), [](uint64_t a, uint64_t b) { return a < b; });
+    auto is_replacement = [&](uint64_t v) {
+        size_t lo = 0, hi = new_addrs.size();
+        while (lo < hi) {
+            const size_t mid = lo + (hi - lo) / 2;
+            if (new_addrs[mid] < v)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo < new_addrs.size() && new_addrs[lo] == v;
+    };
+
     size_t n = 0, pos = 0;
     for (uint32_t i = 1; i < nsym; ++i) {
         if (!keep[i])
@@ -71,23 +92,16 @@ Status PayloadLoader::build_symbol_table() noexcept {
         ps.name = copy;
         ps.value = m_sym_values[i];
         ps.size = sym.st_size;
-        ps.new_symbol = true;
-        for (const livepatch_func& f : funcs) {
-            if (f.new_addr == ps.value) {
-                ps.new_symbol = false;
-                break;
-            }
-        }
+        ps.new_symbol = !is_replacement(ps.value);
         if (ps.new_symbol && (port::symbol_by_name(copy) || m_loaded.find_new_symbol(copy)))
             return err(Errc::kEEXIST, "new symbol already exists in the hypervisor or a loaded payload")
                 .symbol(i, name);
-        m_payload.m_symbols_by_name[n] = static_cast<uint32_t>(n);
+        size_t b = str_hash(copy) & (cap - 1);
+        while (m_payload.m_symbols_by_name[b])
+            b = (b + 1) & (cap - 1);
+        m_payload.m_symbols_by_name[b] = static_cast<uint32_t>(n + 1);
         ++n;
     }
-
-    PayloadSymbol* syms = m_payload.m_symbols.data();
-    heap_sort(m_payload.m_symbols_by_name.data(), count,
-              [syms](uint32_t a, uint32_t b) { return str_cmp(syms[a].name, syms[b].name) < 0; });
     return success();
 }
 

@@ -152,27 +152,26 @@ Status PayloadLoader::prepare_hooks() noexcept {
 }
 
 Status PayloadLoader::check_special_sections() noexcept {
-    const uint32_t n = m_elf.section_count();
-    for (uint32_t i = 1; i < n; ++i) {
-        const ElfSection& s = m_elf.section(i);
-        uint32_t entry = 0;
-        if (str_eq(s.name, ".ex_table")) {
-            entry = arch::ex_table_entry_size();
-            if (!entry)
-                return section_err(Errc::kEOPNOTSUPP, ".ex_table is not supported on this architecture", i);
-        } else if (str_eq(s.name, ".bug_frames.0") || str_eq(s.name, ".bug_frames.1") ||
-                   str_eq(s.name, ".bug_frames.2") || str_eq(s.name, ".bug_frames.3")) {
-            entry = arch::bug_frame_size();
-        } else if (str_eq(s.name, ".altinstructions")) {
-            entry = arch::alt_instr_size();
-            if (!entry)
-                return section_err(Errc::kEOPNOTSUPP, ".altinstructions is not supported on this architecture", i);
-        } else {
+    struct Special {
+        const char* name;
+        uint32_t entry;
+        bool supported;
+    };
+    const uint32_t ex = arch::ex_table_entry_size(), alt_size = arch::alt_instr_size(), bug = arch::bug_frame_size();
+    const Special specials[] = {
+        {".ex_table", ex, ex != 0},         {".altinstructions", alt_size, alt_size != 0},
+        {".bug_frames.0", bug, bug != 0},   {".bug_frames.1", bug, bug != 0},
+        {".bug_frames.2", bug, bug != 0},   {".bug_frames.3", bug, bug != 0},
+    };
+    for (const Special& sp : specials) {
+        const uint32_t i = m_elf.find_section(sp.name);
+        if (!i)
             continue;
-        }
-        if (s.hdr.sh_size % entry)
+        if (!sp.supported)
+            return section_err(Errc::kEOPNOTSUPP, "section is not supported on this architecture", i);
+        if (m_elf.section(i).hdr.sh_size % sp.entry)
             return section_err(Errc::kEINVAL, "special section size is not a multiple of its entry size", i)
-                .value(s.hdr.sh_size);
+                .value(m_elf.section(i).hdr.sh_size);
     }
 
     // Alternatives (Xen 4.17.4+): the payload needs .text and .altinstr_replacement; every entry's

@@ -11,29 +11,15 @@ bool BuildId::equals(const uint8_t* other, uint32_t other_len) const noexcept {
 }
 
 const PayloadSymbol* Payload::find_new_symbol(const char* name) const noexcept {
-    size_t lo = 0, hi = m_symbols_by_name.size();
-    while (lo < hi) {
-        const size_t mid = lo + (hi - lo) / 2;
-        const PayloadSymbol& s = m_symbols[m_symbols_by_name[mid]];
-        const int c = str_cmp(s.name, name);
-        if (c < 0) {
-            lo = mid + 1;
-        } else if (c > 0) {
-            hi = mid;
-        } else {
-            // Equal names may repeat (statics of different files): prefer a new symbol.
-            size_t first = mid;
-            while (first > 0 && str_eq(m_symbols[m_symbols_by_name[first - 1]].name, name))
-                --first;
-            for (size_t k = first; k < m_symbols_by_name.size(); ++k) {
-                const PayloadSymbol& e = m_symbols[m_symbols_by_name[k]];
-                if (!str_eq(e.name, name))
-                    break;
-                if (e.new_symbol)
-                    return &e;
-            }
-            return nullptr;
-        }
+    const size_t cap = m_symbols_by_name.size();
+    if (!cap)
+        return nullptr;
+    // Equal names may repeat (statics of different files): every one sits on the probe chain,
+    // and a new symbol among them wins.
+    for (size_t b = str_hash(name) & (cap - 1); m_symbols_by_name[b]; b = (b + 1) & (cap - 1)) {
+        const PayloadSymbol& e = m_symbols[m_symbols_by_name[b] - 1];
+        if (e.new_symbol && str_eq(e.name, name))
+            return &e;
     }
     return nullptr;
 }

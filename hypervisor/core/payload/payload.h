@@ -137,7 +137,7 @@ private:
     Span<const char> m_modinfo;
     OwnedArray<uint64_t> m_section_addr;
     OwnedArray<PayloadSymbol> m_symbols;
-    OwnedArray<uint32_t> m_symbols_by_name;  // indices into m_symbols, sorted by name
+    OwnedArray<uint32_t> m_symbols_by_name;  // open addressing on names: m_symbols index + 1, or 0
     OwnedArray<char> m_symbol_names;
     bool m_safe_to_reapply = false;
 

@@ -38,6 +38,15 @@ bool str_starts_with(const char* s, const char* prefix) noexcept {
     return true;
 }
 
+uint64_t str_hash(const char* s) noexcept {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; ++s) {
+        h ^= static_cast<unsigned char>(*s);
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 size_t str_copy(char* dst, size_t cap, const char* src) noexcept {
     if (!cap)
         return 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 namespace livepatch {
 
@@ -20,6 +21,9 @@ int str_cmp(const char* a, const char* b) noexcept;
 
 // True when s begins with prefix.
 bool str_starts_with(const char* s, const char* prefix) noexcept;
+
+// FNV-1a hash of a NUL-terminated string (for the engine's small name indexes).
+uint64_t str_hash(const char* s) noexcept;
 
 // Copies src into dst[cap], truncating; dst is always NUL-terminated (cap > 0).
 // When truncated and cap > 3, the copy ends in "...". Returns the length copied.

@@ -1,13 +1,14 @@
 #include "core/symtab/symbol_table.h"
 
-#include <string.h>
-
 #include "core/support/cstring.h"
 #include "core/support/sort.h"
 
 namespace livepatch {
 
-uint64_t SymbolTable::hash(const char* s) noexcept {
+namespace {
+
+// SymbolTable::hash, inlined into the lookup.
+inline uint64_t name_hash(const char* s) noexcept {
     // Eight bytes per multiply (gathered a byte at a time: never reads past the NUL), then the
     // MurmurHash3 finaliser so that both halves (slot and tag) depend on every byte.
     uint64_t h = 0x9e3779b97f4a7c15ull;
@@ -30,6 +31,10 @@ uint64_t SymbolTable::hash(const char* s) noexcept {
     return h;
 }
 
+}  // namespace
+
+uint64_t SymbolTable::hash(const char* s) noexcept { return name_hash(s); }
+
 Result<SymbolTable> SymbolTable::build(Span<const SymbolEntry> entries) noexcept {
     const size_t n = entries.size();
     if (n >= 0x7fffffffu)
@@ -37,62 +42,65 @@ Result<SymbolTable> SymbolTable::build(Span<const SymbolEntry> entries) noexcept
     SymbolTable t;
     t.m_entries = entries;
 
+    // The pool, sized for every entry (a duplicate's record is counted but never written).
+    uint64_t words = 0;
+    for (size_t i = 0; i < n; ++i) {
+        words += (kRecordHeader + str_len(entries[i].name) + 1 + 7) / 8;
+        if (words >= 0xffffffffu)
+            return fail(Errc::kE2BIG, "symbol names exceed 32 GiB").value(i);
+    }
+    t.m_pool = LP_TRY(OwnedArray<uint64_t>::make(static_cast<size_t>(words)));
+
     // Load factor 2/3: a hit probes two slots on average, a miss about five (mostly within one
     // cache line), and tags keep mismatching slots from reading records.
     const size_t cap = n + n / 2 + 16;
     t.m_slots = LP_TRY(OwnedArray<uint64_t>::make(cap));
 
-    // First pass: each name's slot holds its entry index + 1 (duplicates after the first are
-    // dropped), and the pool size is counted.
-    uint64_t words = 0;
+    // Records in entry order (sequential writes); duplicates after the first are dropped.
+    uint8_t* const pool = reinterpret_cast<uint8_t*>(t.m_pool.data());
+    uint64_t w = 0;
     for (size_t i = 0; i < n; ++i) {
-        const char* name = entries[i].name;
-        const uint64_t h = hash(name);
+        const SymbolEntry& e = entries[i];
+        const uint64_t h = name_hash(e.name);
         const uint64_t tag = h & 0xffffffffu;
         size_t b = home_slot(h, cap);
         bool duplicate = false;
         for (uint64_t s; (s = t.m_slots[b]) != 0; b = b + 1 == cap ? 0 : b + 1) {
-            if ((s >> 32) == tag && str_eq(entries[(s & 0xffffffffu) - 1].name, name)) {
+            if ((s >> 32) == tag &&
+                str_eq(reinterpret_cast<const char*>(pool + ((s & 0xffffffffu) - 1) * 8 + kRecordHeader), e.name)) {
                 duplicate = true;
                 break;
             }
         }
         if (duplicate)
             continue;
-        t.m_slots[b] = tag << 32 | (i + 1);
-        words += (kRecordHeader + str_len(name) + 1 + 7) / 8;
-        if (words >= 0xffffffffu)
-            return fail(Errc::kE2BIG, "symbol names exceed 32 GiB").value(i);
-    }
-
-    // Second pass: the records, in slot order; each slot now holds its record's offset + 1.
-    t.m_pool = LP_TRY(OwnedArray<uint64_t>::make(static_cast<size_t>(words)));
-    uint64_t w = 0;
-    for (size_t b = 0; b < cap; ++b) {
-        const uint64_t s = t.m_slots[b];
-        if (!s)
-            continue;
-        const uint32_t index = static_cast<uint32_t>((s & 0xffffffffu) - 1);
-        const SymbolEntry& e = entries[index];
+        const uint32_t index = static_cast<uint32_t>(i);
         const size_t len = str_len(e.name) + 1;
-        uint8_t* r = reinterpret_cast<uint8_t*>(&t.m_pool[w]);
-        memcpy(r, &e.addr, sizeof(e.addr));
-        memcpy(r + 8, &index, sizeof(index));
-        memcpy(r + kRecordHeader, e.name, len);
-        t.m_slots[b] = (s & ~uint64_t{0xffffffffu}) | (w + 1);
+        uint8_t* r = pool + w * 8;
+        __builtin_memcpy(r, &e.addr, sizeof(e.addr));
+        __builtin_memcpy(r + 8, &index, sizeof(index));
+        __builtin_memcpy(r + kRecordHeader, e.name, len);
+        t.m_slots[b] = tag << 32 | (w + 1);
         w += (kRecordHeader + len + 7) / 8;
     }
 
-    t.m_by_addr = LP_TRY(OwnedArray<uint32_t>::make(n));
+    // By address: sort compact (address, size, index) triples, not indices into the entries.
+    struct Triple {
+        uint64_t addr, size;
+        uint32_t index;
+    };
+    OwnedArray<Triple> sorted = LP_TRY(OwnedArray<Triple>::make(n));
     for (size_t i = 0; i < n; ++i)
-        t.m_by_addr[i] = static_cast<uint32_t>(i);
-    heap_sort(t.m_by_addr.data(), n, [&](uint32_t a, uint32_t b) {
-        return entries[a].addr < entries[b].addr || (entries[a].addr == entries[b].addr && a < b);
+        sorted[i] = {entries[i].addr, entries[i].size, static_cast<uint32_t>(i)};
+    heap_sort(sorted.data(), n, [](const Triple& a, const Triple& b) {
+        return a.addr < b.addr || (a.addr == b.addr && a.index < b.index);
     });
+    t.m_by_addr = LP_TRY(OwnedArray<uint32_t>::make(n));
     t.m_max_end = LP_TRY(OwnedArray<uint64_t>::make(n));
     uint64_t max_end = 0;
     for (size_t k = 0; k < n; ++k) {
-        const SymbolEntry& e = entries[t.m_by_addr[k]];
+        const Triple& e = sorted[k];
+        t.m_by_addr[k] = e.index;
         if (e.size) {
             const uint64_t end = e.addr + e.size < e.addr ? ~uint64_t{0} : e.addr + e.size;
             max_end = end > max_end ? end : max_end;
@@ -106,7 +114,7 @@ const uint8_t* SymbolTable::find_record(const char* name) const noexcept {
     const size_t cap = m_slots.size();
     if (!cap)
         return nullptr;
-    const uint64_t h = hash(name);
+    const uint64_t h = name_hash(name);
     const uint64_t tag = h & 0xffffffffu;
     const uint8_t* pool = reinterpret_cast<const uint8_t*>(m_pool.data());
     for (size_t b = home_slot(h, cap);; b = b + 1 == cap ? 0 : b + 1) {
@@ -126,7 +134,7 @@ const SymbolEntry* SymbolTable::find(const char* name) const noexcept {
     if (!r)
         return nullptr;
     uint32_t index;
-    memcpy(&index, r + 8, sizeof(index));
+    __builtin_memcpy(&index, r + 8, sizeof(index));
     return &m_entries[index];
 }
 
@@ -135,7 +143,7 @@ uint64_t SymbolTable::lookup(const char* name) const noexcept {
     if (!r)
         return 0;
     uint64_t addr;
-    memcpy(&addr, r, sizeof(addr));
+    __builtin_memcpy(&addr, r, sizeof(addr));
     return addr;
 }
 

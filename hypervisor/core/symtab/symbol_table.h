@@ -5,9 +5,9 @@
 // pointers to the caller's entries, which must outlive it.
 //
 // Layout (for lookups whose cost is cache and TLB misses, not instructions): an open-addressing
-// slot array (8 bytes a slot: a 32-bit hash tag and the offset of a record) and, in slot order, a
-// pool of records {address, entry index, copy of the name}. A hit reads one slot and one record;
-// a miss usually reads one slot (its tag differs), never the names of other symbols.
+// slot array (8 bytes a slot: a 32-bit hash tag and the offset of a record) and a pool of
+// records {address, entry index, copy of the name}. A hit reads one slot and one record; a miss
+// usually reads one slot (its tag differs), never the names of other symbols.
 #pragma once
 
 #include <stddef.h>
@@ -63,7 +63,7 @@ private:
 
     Span<const SymbolEntry> m_entries;
     OwnedArray<uint64_t> m_slots;   // tag << 32 | (record offset in 8-byte words + 1); 0 = empty
-    OwnedArray<uint64_t> m_pool;    // the records, in slot order
+    OwnedArray<uint64_t> m_pool;    // the records, in entry order
     OwnedArray<uint32_t> m_by_addr; // entry indices sorted by address, then index
     OwnedArray<uint64_t> m_max_end; // [k]: highest addr + size of the sized entries m_by_addr[0..k]
 };

@@ -1,0 +1,56 @@
+// The hosted hypervisor's hypercalls: the functions guests enter and payloads patch. They have
+// C linkage so their symbols carry Xen's names (xen_extra_version, do_xen_version, ...), and
+// `noipa` so that every call really enters them (no inlining, cloning or return-value
+// propagation that a live patch could not reach).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HV_FUNCTION extern "C" __attribute__((noipa, used))
+
+// Hypercall numbers of the hosted hypercall table (Xen's where Xen has one).
+enum : unsigned {
+    HYPERVISOR_xen_version = 17,
+    HYPERVISOR_grant_table_op = 20,
+    HYPERVISOR_compute = 48,  // hosted only: an arithmetic service for load generation
+    HYPERVISOR_nr = 64,
+};
+
+// One grant copy: `len` bytes from offset `src_offset` of the grant frame `src_ref` into `dst`.
+struct grant_copy_op {
+    uint32_t src_ref;
+    uint32_t src_offset;
+    uint32_t len;
+    int32_t status;  // 0 or -errno
+    uint8_t* dst;
+};
+
+constexpr uint32_t kGrantFrames = 8;
+constexpr uint32_t kGrantFrameSize = 4096;
+
+// Xen's: the extra version string ("-hosted" until patched).
+HV_FUNCTION const char* xen_extra_version(void);
+
+// XENVER_extraversion copies xen_extra_version() into a 16-byte guest buffer.
+HV_FUNCTION long do_xen_version(int cmd, void* arg);
+
+// GNTTABOP_copy (Xen: struct gnttab_copy) for `count` operations. Contains the bug the sample payload fixes: the offset
+// and length are not checked against the frame size, so a guest can read past its grant frame
+// into hypervisor memory.
+HV_FUNCTION long do_grant_table_op(unsigned cmd, struct grant_copy_op* ops, unsigned count);
+
+// A pure arithmetic service: returns 2 * x + 1 (a payload can change the formula).
+HV_FUNCTION long do_compute(long x);
+
+// The hypercall table: index by HYPERVISOR_* number; nullptr for unused numbers.
+using hypercall_fn = long (*)(long, long, long);
+extern hypercall_fn const hypercall_table[HYPERVISOR_nr];
+
+// Issues hypercall `nr` as a guest would (through the table).
+long hypercall(unsigned nr, long a1, long a2, long a3);
+
+// Fills the grant frames with a recognisable pattern and the memory after them with a secret
+// (the bytes a guest must never see).
+void grant_table_init();
+bool contains_secret(const uint8_t* buf, size_t len);

@@ -1,0 +1,55 @@
+// The hosted hypervisor's control socket: how dom0 tools reach XEN_SYSCTL_livepatch_op (and the
+// per-payload detail query beyond Xen's ABI) on a hosted hypervisor. Shared by the server and the
+// clients (xen-livepatch, the tests).
+//
+// A Unix stream socket, mode 0600 (root only). One request, one response, in order, any number
+// per connection. All integers little-endian (host order on the supported hosts).
+//
+//   request:  WireRequest, then
+//               kind kSysctl: struct xen_sysctl (136 bytes), then `arena_len` bytes of guest memory
+//               kind kDetail: `arena_len` bytes: the payload name, NUL-terminated
+//   response: WireResponse, then
+//               kind kSysctl: struct xen_sysctl as the hypervisor left it, then the arena (which
+//                             the hypervisor may have written, e.g. LIST's buffers)
+//               kind kDetail: `arena_len` bytes of JSON (see docs/design.md), no NUL
+//
+// Guest handles inside the xen_sysctl are arena offsets plus one (0 is NULL): a client lays out
+// every buffer the op names in one arena and stores offset + 1 in each handle. A handle whose
+// bytes fall outside the arena fails the op with -EFAULT, as a bad guest pointer does in Xen.
+//
+// Bad requests (wrong magic or version, unknown kind, arena larger than kMaxArena, short reads)
+// get a WireResponse with rc -EINVAL (or -E2BIG for the size) and the connection is closed.
+#pragma once
+
+#include <stdint.h>
+
+namespace livepatch::wire {
+
+constexpr uint32_t kMagic = 0x4c505343;  // "CSPL" in memory order: 43 53 50 4c
+constexpr uint16_t kVersion = 1;
+constexpr uint32_t kMaxArena = (2u << 20) + (64u << 10);  // a 2 MiB payload plus LIST buffers
+
+enum Kind : uint16_t {
+    kSysctl = 1,
+    kDetail = 2,
+};
+
+struct WireRequest {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t kind;
+    uint32_t arena_len;
+    uint32_t reserved;  // 0
+};
+
+struct WireResponse {
+    uint32_t magic;
+    int32_t rc;          // the hypercall's return value: >= 0, or -errno
+    uint32_t arena_len;  // bytes that follow the sysctl struct (kSysctl) or the JSON (kDetail)
+    uint32_t reserved;
+};
+
+static_assert(sizeof(WireRequest) == 16);
+static_assert(sizeof(WireResponse) == 16);
+
+}  // namespace livepatch::wire
