@@ -133,7 +133,7 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
     Payload* p = m_payloads.find(name);
     if (!p)
         return to_xen_rc(Errc::kENOENT);
-    if (m_rendezvous.busy() && m_work_payload == p)
+    if (m_rendezvous.pending() && m_work_payload == p)
         return to_xen_rc(Errc::kEBUSY);  // Xen: is_work_scheduled
 
     switch (cmd) {
@@ -222,8 +222,10 @@ bool Engine::plan(Payload* p) noexcept {
 }
 
 int32_t Engine::schedule(Payload* p, uint32_t cmd, uint32_t timeout_ns) noexcept {
-    if (m_rendezvous.busy())
-        return to_xen_rc(Errc::kEBUSY);
+    if (m_rendezvous.pending()) {
+        log_line(port::LogLevel::error, p->name(), ": another action is still scheduled", "", 0, false);
+        return to_xen_rc(Errc::kEBUSY);  // Xen: "an operation is already scheduled"
+    }
     if (cmd != LIVEPATCH_ACTION_REVERT && !plan(p))
         return to_xen_rc(Errc::kEOVERFLOW);
     // Text becomes writable before any CPU stops, so the window holds only the writes.
@@ -303,7 +305,6 @@ void Engine::revert_payload(Payload* p) noexcept {
         h();
     p->m_state = kStateChecked;
     p->m_reverted = true;
-    __atomic_store_n(&p->m_rc, 0, __ATOMIC_RELEASE);
     applied_remove(p);
 }
 
@@ -312,6 +313,7 @@ int32_t Engine::do_replace(Payload* p) noexcept {
     Payload* reverted = nullptr;  // chain through applied_next, newest last in the original order
     while (Payload* top = m_applied_tail) {
         revert_payload(top);
+        __atomic_store_n(&top->m_rc, 0, __ATOMIC_RELEASE);
         top->applied_next = reverted;
         reverted = top;
     }

@@ -19,10 +19,17 @@ void store(T& v, T x) noexcept {
 
 bool Rendezvous::busy() const noexcept { return load(m_busy); }
 
+bool Rendezvous::pending() const noexcept { return load(m_active) != 0; }
+
 int32_t Rendezvous::schedule(Action action, Done done, void* ctx, uint64_t timeout_ns) noexcept {
-    // Xen: "Fail if an operation is already scheduled." Also wait for stragglers of the last one
-    // to leave check(), so that none of them can join this generation.
-    if (load(m_busy) || load(m_inside))
+    // Xen: "Fail if an operation is already scheduled." A released one may still be in `done`
+    // on its master (a caller that saw the final rc in GET may act again at once): wait for it.
+    if (load(m_active))
+        return to_xen_rc(Errc::kEBUSY);
+    const uint64_t until = port::now_ns() + kFinishWaitNs;
+    while (load(m_busy) && port::now_ns() < until)
+        port::cpu_relax();
+    if (load(m_busy))
         return to_xen_rc(Errc::kEBUSY);
     const unsigned cpus = port::cpu_count();
     if (cpus == 0 || cpus > port::kMaxCpus)
@@ -34,17 +41,28 @@ int32_t Rendezvous::schedule(Action action, Done done, void* ctx, uint64_t timeo
     m_timeout_ns = timeout_ns ? timeout_ns : kDefaultTimeoutNs;
     for (uint32_t& w : m_arrived)
         w = 0;
-    store(m_semaphore, -1);
-    store(m_ready, false);
     const uint32_t gen = m_gen + 1 ? m_gen + 1 : 1;
-    store(m_gen, gen);
+    m_gen = gen;
+    store(m_semaphore, uint64_t{gen} << 32);
     store(m_busy, true);
     // Publishes everything above before any CPU can see the work (release store).
-    store(m_do_work, true);
+    store(m_active, gen);
     for (unsigned c = 0; c < cpus; ++c)
         store(m_mark[c].gen, gen);
     port::kick_cpus();
     return 0;
+}
+
+bool Rendezvous::arrive(uint32_t gen, uint32_t* before) noexcept {
+    uint64_t v = load(m_semaphore);
+    for (;;) {
+        if ((v >> 32) != gen)
+            return false;
+        if (__atomic_compare_exchange_n(&m_semaphore, &v, v + 1, true, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            *before = static_cast<uint32_t>(v);
+            return true;
+        }
+    }
 }
 
 void Rendezvous::check(unsigned cpu) noexcept {
@@ -55,18 +73,18 @@ void Rendezvous::check(unsigned cpu) noexcept {
     if (!gen)
         return;
     store(m_mark[cpu].gen, 0u);
-    __atomic_add_fetch(&m_inside, 1, __ATOMIC_ACQ_REL);
     // A mark of an older generation, or work already finished or abandoned: nothing to join.
-    if (gen == load(m_gen) && load(m_do_work)) {
-        if (__atomic_fetch_add(&m_semaphore, 1, __ATOMIC_ACQ_REL) == -1)
-            master(cpu);
-        else
-            slave(cpu);
-    }
-    __atomic_sub_fetch(&m_inside, 1, __ATOMIC_ACQ_REL);
+    uint32_t before = 0;
+    if (load(m_active) != gen || !arrive(gen, &before))
+        return;
+    if (before == 0)
+        master(gen, cpu);
+    else
+        slave(gen, cpu);
 }
 
-bool Rendezvous::wait_for(int32_t target, uint64_t deadline) noexcept {
+bool Rendezvous::wait_for_all(uint32_t gen, uint32_t cpus, uint64_t deadline) noexcept {
+    const uint64_t target = (uint64_t{gen} << 32) | cpus;
     while (load(m_semaphore) != target) {
         if (port::now_ns() > deadline)
             return false;
@@ -75,24 +93,23 @@ bool Rendezvous::wait_for(int32_t target, uint64_t deadline) noexcept {
     return true;
 }
 
-void Rendezvous::master(unsigned cpu) noexcept {
+void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
     RendezvousReport report;
     const uint64_t start = port::now_ns();
     const uint64_t deadline = start + m_timeout_ns;
     const unsigned cpus = port::cpu_count();
-    const int32_t others = static_cast<int32_t>(cpus) - 1;
     report.cpus = cpus;
     __atomic_or_fetch(&m_arrived[cpu / 32], 1u << (cpu % 32), __ATOMIC_ACQ_REL);
 
     int32_t rc = 0;
-    bool maps = port::cpu_maps_get();
+    const bool maps = port::cpu_maps_get();
     if (!maps)
         rc = to_xen_rc(Errc::kEBUSY);
 
-    // Quiesce: every other CPU reaches a safe point (its first semaphore increment).
-    if (!rc && others > 0) {
+    // Quiesce: every CPU reaches a safe point and arrives.
+    if (!rc && cpus > 1) {
         port::kick_cpus();
-        if (!wait_for(others, deadline)) {
+        if (!wait_for_all(gen, cpus, deadline)) {
             rc = to_xen_rc(Errc::kEBUSY);
             port::log(port::LogLevel::error, "livepatch: timed out on semaphore in CPU quiesce phase");
         }
@@ -102,9 +119,9 @@ void Rendezvous::master(unsigned cpu) noexcept {
 
     if (!rc) {
         // IRQ phase: every CPU checks in again once its interrupts are off.
-        store(m_semaphore, 0);
-        store(m_ready, true);
-        if (others > 0 && !wait_for(others, deadline)) {
+        store(m_semaphore, (uint64_t{gen} << 32) | 1);
+        store(m_ready, gen);
+        if (cpus > 1 && !wait_for_all(gen, cpus, deadline)) {
             rc = to_xen_rc(Errc::kEBUSY);
             port::log(port::LogLevel::error, "livepatch: timed out on semaphore in IRQ phase");
         }
@@ -129,7 +146,7 @@ void Rendezvous::master(unsigned cpu) noexcept {
     }
 
     // Release the others: they run the post-action and leave.
-    store(m_do_work, false);
+    store(m_active, 0u);
     if (maps)
         port::cpu_maps_put();
     report.rc = rc;
@@ -137,15 +154,16 @@ void Rendezvous::master(unsigned cpu) noexcept {
     store(m_busy, false);
 }
 
-void Rendezvous::slave(unsigned cpu) noexcept {
+void Rendezvous::slave(uint32_t gen, unsigned cpu) noexcept {
     __atomic_or_fetch(&m_arrived[cpu / 32], 1u << (cpu % 32), __ATOMIC_ACQ_REL);
     // Wait until every CPU has arrived (or the master gave up).
-    while (load(m_do_work) && !load(m_ready))
+    while (load(m_active) == gen && load(m_ready) != gen)
         port::cpu_relax();
     const unsigned long flags = port::irq_save();
-    // Check in for the IRQ phase (the semaphore is re-used: the master reset it to 0).
-    __atomic_add_fetch(&m_semaphore, 1, __ATOMIC_ACQ_REL);
-    while (load(m_do_work))
+    // Check in for the IRQ phase; a no-op if the master already gave up on this generation.
+    uint32_t before = 0;
+    (void)arrive(gen, &before);
+    while (load(m_active) == gen)
         port::cpu_relax();
     port::post_action();
     port::irq_restore(flags);

@@ -35,8 +35,9 @@ public:
     // Runs on the master after the others are released.
     using Done = void (*)(void* ctx, const RendezvousReport& report);
 
-    // Schedules one rendezvous. Returns 0, or -EBUSY when one is pending or CPUs are still
-    // leaving the previous one. `timeout_ns` 0 means Xen's default of 30 ms.
+    // Schedules one rendezvous. Returns 0, or -EBUSY when one is pending. A released one whose
+    // master is still in `done` is waited for (it takes microseconds). `timeout_ns` 0 means Xen's
+    // default of 30 ms.
     int32_t schedule(Action action, Done done, void* ctx, uint64_t timeout_ns) noexcept;
 
     // The safe-point hook: cheap (one load) when no work is pending.
@@ -45,12 +46,20 @@ public:
     // True from schedule() until `done` has returned.
     bool busy() const noexcept;
 
+    // True from schedule() until the master releases the CPUs (Xen: livepatch_work.do_work).
+    bool pending() const noexcept;
+
     static constexpr uint64_t kDefaultTimeoutNs = 30'000'000;
+    // How long schedule() waits for a released rendezvous's master to finish `done`.
+    static constexpr uint64_t kFinishWaitNs = 1'000'000'000;
 
 private:
-    void master(unsigned cpu) noexcept;
-    void slave(unsigned cpu) noexcept;
-    bool wait_for(int32_t target, uint64_t deadline) noexcept;
+    void master(uint32_t gen, unsigned cpu) noexcept;
+    void slave(uint32_t gen, unsigned cpu) noexcept;
+    // Adds one arrival to generation `gen`'s count; false (and nothing changed) when the
+    // semaphore already belongs to another generation. *before gets the count before the add.
+    bool arrive(uint32_t gen, uint32_t* before) noexcept;
+    bool wait_for_all(uint32_t gen, uint32_t cpus, uint64_t deadline) noexcept;
 
     // Per-CPU "work to do" mark: the generation to join (0: none). One cache line each.
     struct alignas(64) CpuMark {
@@ -58,11 +67,12 @@ private:
     };
     CpuMark m_mark[port::kMaxCpus] = {};
 
-    uint32_t m_gen = 0;          // generation of the current work
-    int32_t m_semaphore = -1;    // -1: no master yet; then the count of arrived CPUs
-    bool m_do_work = false;      // work pending; cleared by the master to release everyone
-    bool m_ready = false;        // all arrived: disable interrupts and check in again
-    uint32_t m_inside = 0;       // CPUs inside check() for the current work
+    // Every shared word carries the generation it belongs to, so a CPU still leaving an old
+    // rendezvous (descheduled, on a hosted hypervisor) can never disturb the next one.
+    uint32_t m_gen = 0;          // last generation scheduled
+    uint32_t m_active = 0;       // generation in progress (Xen: do_work); 0 once released
+    uint32_t m_ready = 0;        // generation whose CPUs all arrived (Xen: ready)
+    uint64_t m_semaphore = 0;    // (generation << 32) | arrivals, master included
     bool m_busy = false;         // schedule() .. end of done()
     uint64_t m_timeout_ns = 0;
     Action m_action = nullptr;

@@ -108,12 +108,9 @@ bool serve_request(int fd, std::vector<uint8_t>& arena) {
     wire::WireRequest req;
     if (!read_exact(fd, &req, sizeof req, true))
         return false;
-    int32_t bad = 0;
-    if (req.magic != wire::kMagic || req.version != wire::kVersion || req.reserved ||
-        (req.kind != wire::kSysctl && req.kind != wire::kDetail))
-        bad = rc_of(Errc::kEINVAL);
-    else if (req.arena_len > wire::kMaxArena)
-        bad = rc_of(Errc::kE2BIG);
+    const bool malformed = req.magic != wire::kMagic || req.version != wire::kVersion || req.reserved ||
+                           (req.kind != wire::kSysctl && req.kind != wire::kDetail);
+    const int32_t bad = malformed ? rc_of(Errc::kEINVAL) : req.arena_len > wire::kMaxArena ? rc_of(Errc::kE2BIG) : 0;
     if (bad) {
         send_response(fd, bad, 0);
         return false;
@@ -196,7 +193,8 @@ void accept_loop() {
         reap();
         if (g_server.active >= kMaxConnections) {
             // A connection that is just ending frees its slot soon; anything else is refused.
-            g_server.changed.wait_for(l, kSlotWait, [] { return g_server.stopping || g_server.active < kMaxConnections; });
+            g_server.changed.wait_for(l, kSlotWait,
+                                      [] { return g_server.stopping || g_server.active < kMaxConnections; });
             reap();
         }
         if (g_server.stopping || g_server.active >= kMaxConnections) {
@@ -229,8 +227,8 @@ bool make_parent_dirs(const std::string& path) {
     return true;
 }
 
-bool fail_start(int fd, const std::string& what) {
-    fprintf(stderr, "hosted-hypervisor: control socket %s: %s\n", g_server.path.c_str(), what.c_str());
+bool fail_start(const std::string& path, int fd, const std::string& what) {
+    fprintf(stderr, "hosted-hypervisor: control socket %s: %s\n", path.c_str(), what.c_str());
     if (fd >= 0)
         close(fd);
     return false;
@@ -240,30 +238,29 @@ bool fail_start(int fd, const std::string& what) {
 
 bool start_server(const std::string& path) {
     std::lock_guard<std::mutex> g(g_server.lock);
-    g_server.path = path;
     if (g_server.running)
-        return fail_start(-1, "the server is already running");
+        return fail_start(path, -1, "the server is already running");
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.empty() || path.size() >= sizeof addr.sun_path)
-        return fail_start(-1, "path empty or longer than " + std::to_string(sizeof addr.sun_path - 1) + " bytes");
+        return fail_start(path, -1, "path empty or longer than " + std::to_string(sizeof addr.sun_path - 1) + " bytes");
     memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     if (!make_parent_dirs(path))
         return false;
 
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
-        return fail_start(-1, std::string("socket: ") + strerror(errno));
+        return fail_start(path, -1, std::string("socket: ") + strerror(errno));
     struct stat st;
     if (lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
-            return fail_start(fd, "exists and is not a socket");
+            return fail_start(path, fd, "exists and is not a socket");
         const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         const bool live = probe >= 0 && connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
         if (probe >= 0)
             close(probe);
         if (live)
-            return fail_start(fd, "another server is listening on it");
+            return fail_start(path, fd, "another server is listening on it");
         unlink(path.c_str());  // stale
     }
     const mode_t old_mask = umask(0177);  // the socket never exists with wider permissions
@@ -271,17 +268,14 @@ bool start_server(const std::string& path) {
     const int bind_errno = errno;
     umask(old_mask);
     if (bound != 0)
-        return fail_start(fd, std::string("bind: ") + strerror(bind_errno));
-    if (chmod(path.c_str(), 0600) != 0 || lstat(path.c_str(), &st) != 0 || listen(fd, 64) != 0) {
+        return fail_start(path, fd, std::string("bind: ") + strerror(bind_errno));
+    if (chmod(path.c_str(), 0600) != 0 || lstat(path.c_str(), &st) != 0 || listen(fd, 64) != 0 ||
+        pipe2(g_server.wake, O_CLOEXEC) != 0) {
         const std::string err = strerror(errno);
         unlink(path.c_str());
-        return fail_start(fd, err);
+        return fail_start(path, fd, err);
     }
-    if (pipe2(g_server.wake, O_CLOEXEC) != 0) {
-        const std::string err = strerror(errno);
-        unlink(path.c_str());
-        return fail_start(fd, "pipe: " + err);
-    }
+    g_server.path = path;
     g_server.listen_fd = fd;
     g_server.inode = st.st_ino;
     g_server.stopping = false;
@@ -295,9 +289,7 @@ void stop_server() {
     if (!g_server.running)
         return;
     g_server.stopping = true;
-    const char byte = 1;
-    while (write(g_server.wake[1], &byte, 1) < 0 && errno == EINTR) {
-    }
+    [[maybe_unused]] const ssize_t woken = write(g_server.wake[1], "", 1);  // an empty pipe takes it
     g_server.changed.notify_all();
     l.unlock();
     g_server.acceptor.join();
@@ -348,8 +340,7 @@ namespace {
 struct FuncSnapshot {
     livepatch_func record;
     std::string name;
-    FuncState state;
-    bool has_state = false;
+    FuncState state;  // all zero (not applied) until the engine first plans the payload
 };
 
 // Everything the JSON shows, copied under the engine lock (the JSON is built outside it).
@@ -405,23 +396,18 @@ void take_snapshot(const Payload& p, Snapshot* s) {
     s->xen_depends = hex(p.xen_depends());
     const auto states = p.func_states();
     for (size_t i = 0; i < p.funcs().size(); ++i) {
-        FuncSnapshot f{p.funcs()[i], func_name(p, p.funcs()[i]), {}, i < states.size()};
-        if (f.has_state)
-            f.state = states[i];
-        s->funcs.push_back(std::move(f));
+        s->funcs.push_back({p.funcs()[i], func_name(p, p.funcs()[i]), i < states.size() ? states[i] : FuncState{}});
     }
     s->hooks = p.hooks();
     s->text = p.text().size;
     s->rw = p.rw().size;
     s->ro = p.ro().size;
     const Span<const char> mi = p.modinfo();
-    for (size_t i = 0; i < mi.size();) {
-        size_t n = 0;
-        while (i + n < mi.size() && mi[i + n])
-            ++n;
+    for (size_t i = 0; i < mi.size(); ++i) {  // NUL-separated strings; empty ones skipped
+        const size_t n = strnlen(mi.data() + i, mi.size() - i);
         if (n)
             s->metadata.emplace_back(mi.data() + i, n);
-        i += n + 1;
+        i += n;
     }
     s->last = p.last_action();
 }
@@ -449,16 +435,11 @@ std::string to_json(const Snapshot& s) {
     j["functions"] = json::array();
     for (const FuncSnapshot& f : s.funcs) {
         const livepatch_func& r = f.record;
-        j["functions"].push_back({{"name", f.name},
-                                  {"old_addr", r.old_addr},
-                                  {"old_size", r.old_size},
-                                  {"new_addr", r.new_addr},
-                                  {"new_size", r.new_size},
-                                  {"nop", r.new_addr == 0},
-                                  {"applied", f.has_state && f.state.applied},
-                                  {"patch_offset", f.has_state ? f.state.patch_offset : 0},
-                                  {"patch_len", f.has_state ? f.state.len : 0},
-                                  {"expectation", {{"enabled", r.expect.enabled()}, {"len", r.expect.len()}}}});
+        j["functions"].push_back(
+            {{"name", f.name}, {"old_addr", r.old_addr}, {"old_size", r.old_size}, {"new_addr", r.new_addr},
+             {"new_size", r.new_size}, {"nop", r.new_addr == 0}, {"applied", f.state.applied},
+             {"patch_offset", f.state.patch_offset}, {"patch_len", f.state.len},
+             {"expectation", {{"enabled", r.expect.enabled()}, {"len", r.expect.len()}}}});
     }
     const PayloadHooks& h = s.hooks;
     j["hooks"] = {{"load", h.load.size()},   {"unload", h.unload.size()}, {"preapply", h.preapply != 0},

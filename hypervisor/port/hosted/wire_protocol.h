@@ -17,8 +17,9 @@
 // every buffer the op names in one arena and stores offset + 1 in each handle. A handle whose
 // bytes fall outside the arena fails the op with -EFAULT, as a bad guest pointer does in Xen.
 //
-// Bad requests (wrong magic or version, unknown kind, arena larger than kMaxArena, short reads)
-// get a WireResponse with rc -EINVAL (or -E2BIG for the size) and the connection is closed.
+// Bad requests (wrong magic or version, unknown kind, arena larger than kMaxArena) get a
+// WireResponse with rc -EINVAL (or -E2BIG for the size) and the connection is closed. A peer that
+// closes mid-request, or stalls for 10 s, is simply disconnected.
 #pragma once
 
 #include <stdint.h>

@@ -1,0 +1,498 @@
+// The hosted hypervisor's control socket, end to end: Xen's sysctl entry rules, the livepatch
+// sub-ops reached through a real Unix socket, the detail query, and malformed traffic (after
+// each, the server must still answer a normal GET on a new connection).
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../../xl-tool/hosted_client.h"
+#include "livepatch/abi.h"
+#include "livepatch/errc.h"
+#include "port/hosted/server.h"
+#include "port/hosted/wire_protocol.h"
+#include "runtime.h"
+
+namespace {
+
+using namespace livepatch;
+using tool::ArenaBuilder;
+using tool::HostedClient;
+
+// The host's errno values are Xen's for every code asserted here.
+static_assert(ENOENT == int(Errc::kENOENT) && EINVAL == int(Errc::kEINVAL) && EFAULT == int(Errc::kEFAULT));
+static_assert(EACCES == int(Errc::kEACCES) && ENOSYS == int(Errc::kENOSYS) && E2BIG == int(Errc::kE2BIG));
+static_assert(EOPNOTSUPP == int(Errc::kEOPNOTSUPP) && EEXIST == int(Errc::kEEXIST));
+
+const std::string& sock() {
+    integration::ensure_hosted_runtime();
+    return integration::runtime_socket_path();
+}
+
+// A connection that sends whatever bytes a test wants.
+struct RawConn {
+    RawConn() {
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        strncpy(addr.sun_path, sock().c_str(), sizeof addr.sun_path - 1);
+        REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    }
+    ~RawConn() {
+        if (fd >= 0)
+            close(fd);
+    }
+    void put(const void* p, size_t n) const { REQUIRE(send(fd, p, n, MSG_NOSIGNAL) == static_cast<ssize_t>(n)); }
+    // Up to n bytes, waiting at most 5 s for each part: the count, 0 at EOF, -1 on error or timeout.
+    ssize_t get(void* p, size_t n) const {
+        size_t got = 0;
+        while (got < n) {
+            pollfd pfd{fd, POLLIN, 0};
+            const ssize_t k = poll(&pfd, 1, 5000) == 1 ? recv(fd, static_cast<char*>(p) + got, n - got, 0) : -1;
+            if (k <= 0)
+                return got ? static_cast<ssize_t>(got) : k;
+            got += static_cast<size_t>(k);
+        }
+        return static_cast<ssize_t>(got);
+    }
+    // The server ended the connection without sending anything more (EOF, or a reset).
+    bool closed_by_peer() const {
+        char c;
+        const ssize_t k = get(&c, 1);
+        return k == 0 || (k < 0 && errno == ECONNRESET);
+    }
+    wire::WireResponse response() const {
+        wire::WireResponse r{};
+        REQUIRE(get(&r, sizeof r) == static_cast<ssize_t>(sizeof r));
+        CHECK(r.magic == wire::kMagic);
+        return r;
+    }
+    int fd = -1;
+};
+
+wire::WireRequest header(uint16_t kind, uint32_t len) { return {wire::kMagic, wire::kVersion, kind, len, 0}; }
+
+std::vector<uint8_t> random_bytes(size_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::vector<uint8_t> v(n);
+    std::generate(v.begin(), v.end(), [&] { return static_cast<uint8_t>(rng()); });
+    return v;
+}
+
+// Sends `req` alone; the server must answer `rc` with no body and close the connection.
+void expect_rejected(const wire::WireRequest& req, int32_t rc) {
+    RawConn c;
+    c.put(&req, sizeof req);
+    const wire::WireResponse r = c.response();
+    CHECK(r.rc == rc);
+    CHECK(r.arena_len == 0);
+    CHECK(c.closed_by_peer());
+}
+
+// A GET sysctl for `name`: the name at the start of the arena.
+xen_sysctl get_op(ArenaBuilder& a, const std::string& name) {
+    xen_sysctl op = HostedClient::make_op(XEN_SYSCTL_LIVEPATCH_GET);
+    a.set_name(op.u.livepatch.u.get.name, name);
+    return op;
+}
+
+// The server still answers a normal GET on a new connection.
+void expect_alive() {
+    HostedClient c;
+    REQUIRE_MESSAGE(c.connect(sock()), c.error());
+    xen_livepatch_status st{};
+    CHECK(c.get("no-such-payload", &st) == -ENOENT);
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The *.livepatch files in `dir` (none when it is null or missing), sorted.
+std::vector<std::filesystem::path> payload_files(const char* dir) {
+    std::vector<std::filesystem::path> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir ? dir : "", ec)) {
+        if (e.path().extension() == ".livepatch")
+            out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_SUITE("control socket") {
+
+TEST_CASE("the socket is mode 0600 and owned by the caller, in a 0700 directory") {
+    struct stat st;
+    REQUIRE(lstat(sock().c_str(), &st) == 0);
+    CHECK(S_ISSOCK(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0600);
+    CHECK(st.st_uid == getuid());
+    REQUIRE(stat((integration::runtime_dir() + "/run").c_str(), &st) == 0);  // created by start_server
+    CHECK(S_ISDIR(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0700);
+}
+
+TEST_CASE("GET of an unknown payload is -ENOENT; bad names are -EINVAL") {
+    HostedClient c;
+    REQUIRE_MESSAGE(c.connect(sock()), c.error());
+    xen_livepatch_status st{7, 7};
+    CHECK(c.get("no-such-payload", &st) == -ENOENT);
+    CHECK(st.state == 7);  // untouched on failure
+
+    ArenaBuilder a;
+    xen_sysctl op = get_op(a, "abc");
+    op.u.livepatch.u.get.name.size = 3;  // no NUL at size - 1
+    CHECK(c.sysctl(op, a.bytes()) == -EINVAL);
+    op.u.livepatch.u.get.name.size = 0;
+    CHECK(c.sysctl(op, a.bytes()) == -EINVAL);
+    op.u.livepatch.u.get.name.size = XEN_LIVEPATCH_NAME_SIZE + 1;
+    CHECK(c.sysctl(op, a.bytes()) == -EINVAL);
+    op.u.livepatch.u.get.name.size = 4;
+    op.u.livepatch.u.get.name.pad[1] = 1;
+    CHECK(c.sysctl(op, a.bytes()) == -EINVAL);
+    CHECK(c.get(std::string(XEN_LIVEPATCH_NAME_SIZE, 'x'), &st) == -EINVAL);  // refused by the client, as libxc
+    CHECK(c.get(std::string(XEN_LIVEPATCH_NAME_SIZE - 1, 'x'), &st) == -ENOENT);
+}
+
+TEST_CASE("LIST: the probe reports no payloads; bad batches are refused") {
+    HostedClient c;
+    REQUIRE_MESSAGE(c.connect(sock()), c.error());
+    xen_sysctl op = HostedClient::make_op(XEN_SYSCTL_LIVEPATCH_LIST);
+    std::vector<uint8_t> none;
+    CHECK(c.sysctl(op, none) == 0);
+    const auto& l = op.u.livepatch.u.list;
+    CHECK(l.nr == 0);  // other suites must unload what they upload
+    CHECK(l.version >= 1);
+    CHECK((l.name_total_size == 0 && l.metadata_total_size == 0));
+
+    std::vector<tool::ListEntry> entries{{}};
+    CHECK(c.list(&entries) == 0);
+    CHECK(entries.empty());
+
+    op = HostedClient::make_op(XEN_SYSCTL_LIVEPATCH_LIST);
+    op.u.livepatch.u.list.nr = 1025;
+    CHECK(c.sysctl(op, none) == -E2BIG);
+    op.u.livepatch.u.list.nr = 1;
+    op.u.livepatch.u.list.pad = 1;
+    CHECK(c.sysctl(op, none) == -EINVAL);
+}
+
+TEST_CASE("UPLOAD of garbage fails with the loader's -EINVAL and leaves nothing behind") {
+    HostedClient c;
+    REQUIRE_MESSAGE(c.connect(sock()), c.error());
+    CHECK(c.upload("garbage", random_bytes(4096, 42)) == -EINVAL);
+    CHECK(c.upload("garbage", {}) == -EINVAL);                                      // size 0
+    CHECK(c.upload("garbage", std::vector<uint8_t>(kMaxPayloadSize + 1)) == -EINVAL);  // > 2 MiB
+    xen_livepatch_status st{};
+    CHECK(c.get("garbage", &st) == -ENOENT);
+    std::vector<tool::ListEntry> entries;
+    CHECK(c.list(&entries) == 0);
+    CHECK(entries.empty());
+}
+
+TEST_CASE("the sysctl entry: interface version, command and unknown sub-ops") {
+    HostedClient c;
+    REQUIRE_MESSAGE(c.connect(sock()), c.error());
+    for (const uint32_t version : {0u, 0x14u, 0x16u}) {
+        ArenaBuilder a;
+        xen_sysctl op = get_op(a, "x");
+        op.interface_version = version;
+        const xen_sysctl before = op;
+        CHECK(c.sysctl(op, a.bytes()) == -EACCES);
+        CHECK(memcmp(&op, &before, sizeof op) == 0);
+    }
+    ArenaBuilder a;
+    xen_sysctl op = get_op(a, "x");
+    op.cmd = XEN_SYSCTL_livepatch_op - 1;
+    CHECK(c.sysctl(op, a.bytes()) == -ENOSYS);
+    op.cmd = 0xffffffff;
+    CHECK(c.sysctl(op, a.bytes()) == -ENOSYS);
+    op.cmd = XEN_SYSCTL_livepatch_op;
+    op.u.livepatch.cmd = 4;
+    CHECK(c.sysctl(op, a.bytes()) == -EOPNOTSUPP);
+    op.u.livepatch.cmd = XEN_SYSCTL_LIVEPATCH_GET;
+    op.u.livepatch.pad = 1;
+    CHECK(c.sysctl(op, a.bytes()) == -EINVAL);
+
+    // The same rules in memory, and the struct restored after -EOPNOTSUPP.
+    xen_sysctl mem = HostedClient::make_op(77);
+    memset(&mem.u.livepatch.u, 0xa5, sizeof mem.u.livepatch.u);
+    const xen_sysctl before = mem;
+    CHECK(hosted::serve_sysctl(&mem, nullptr, 0) == -EOPNOTSUPP);
+    CHECK(memcmp(&mem, &before, sizeof mem) == 0);
+    mem.interface_version = 0x12;
+    CHECK(hosted::serve_sysctl(&mem, nullptr, 0) == -EACCES);
+    mem.interface_version = kSysctlInterfaceVersion, mem.cmd = 1;
+    CHECK(hosted::serve_sysctl(&mem, nullptr, 0) == -ENOSYS);
+}
+
+TEST_CASE("detail: unknown payloads and malformed names") {
+    CHECK(hosted::payload_detail_json("no-such-payload").empty());
+    HostedClient c;
+    REQUIRE_MESSAGE(c.connect(sock()), c.error());
+    CHECK_FALSE(c.detail("no-such-payload").has_value());
+    CHECK(c.last_rc() == -ENOENT);
+    CHECK(c.connected());
+
+    RawConn r;
+    const std::string bad[] = {std::string("abc", 3), std::string("a\0b\0", 4), std::string()};
+    for (const std::string& name : bad) {
+        const wire::WireRequest req = header(wire::kDetail, static_cast<uint32_t>(name.size()));
+        r.put(&req, sizeof req);
+        if (!name.empty())
+            r.put(name.data(), name.size());
+        const wire::WireResponse resp = r.response();
+        CHECK(resp.rc == -EINVAL);
+        CHECK(resp.arena_len == 0);
+    }
+    // The connection survived all of them.
+    const wire::WireRequest req = header(wire::kDetail, 2);
+    r.put(&req, sizeof req);
+    r.put("x", 2);
+    const wire::WireResponse resp = r.response();
+    CHECK(resp.rc == -ENOENT);
+    CHECK(resp.arena_len == 0);
+}
+
+TEST_CASE("malformed traffic never breaks the server") {
+    SUBCASE("random bytes") {
+        std::vector<uint8_t> junk = random_bytes(256, 7);
+        junk[0] = static_cast<uint8_t>(~(wire::kMagic & 0xff));  // never the magic by chance
+        RawConn c;
+        c.put(junk.data(), junk.size());
+        const wire::WireResponse r = c.response();
+        CHECK(r.rc == -EINVAL);
+        CHECK(c.closed_by_peer());
+    }
+    SUBCASE("short header, then close") {
+        RawConn c;
+        const wire::WireRequest req = header(wire::kSysctl, 0);
+        c.put(&req, 7);
+        shutdown(c.fd, SHUT_WR);
+        CHECK(c.closed_by_peer());  // nothing to answer: the connection just ends
+    }
+    SUBCASE("sysctl struct cut short, then close") {
+        RawConn c;
+        const wire::WireRequest req = header(wire::kSysctl, 16);
+        c.put(&req, sizeof req);
+        c.put(std::vector<uint8_t>(50).data(), 50);
+        shutdown(c.fd, SHUT_WR);
+        CHECK(c.closed_by_peer());
+    }
+    SUBCASE("bad magic, version, kind or reserved field") {
+        std::vector<wire::WireRequest> bad(8, header(wire::kSysctl, 0));
+        bad[0].magic = wire::kMagic + 1;
+        bad[1].version = 0, bad[2].version = 2, bad[3].version = 0xffff;
+        bad[4].kind = 0, bad[5].kind = 3, bad[6].kind = 0xffff;
+        bad[7].reserved = 1;
+        for (const wire::WireRequest& req : bad)
+            expect_rejected(req, -EINVAL);
+    }
+    SUBCASE("arena larger than kMaxArena") {
+        expect_rejected(header(wire::kSysctl, wire::kMaxArena + 1), -E2BIG);
+        expect_rejected(header(wire::kDetail, 0xffffffffu), -E2BIG);
+        // Exactly kMaxArena is served.
+        HostedClient c;
+        REQUIRE(c.connect(sock()));
+        ArenaBuilder a;
+        xen_sysctl op = get_op(a, "no-such-payload");
+        a.bytes().resize(wire::kMaxArena);
+        CHECK(c.sysctl(op, a.bytes()) == -ENOENT);
+        a.bytes().resize(wire::kMaxArena + 1);
+        CHECK(c.sysctl(op, a.bytes()) == -E2BIG);  // refused by the client before sending
+        CHECK(c.connected());
+    }
+    SUBCASE("UPLOAD with an empty arena faults") {
+        HostedClient c;
+        REQUIRE(c.connect(sock()));
+        xen_sysctl op = HostedClient::make_op(XEN_SYSCTL_LIVEPATCH_UPLOAD);
+        auto& up = op.u.livepatch.u.upload;
+        ArenaBuilder::set_handle(up.name.name, 1);
+        up.name.size = 2;
+        up.size = 100;
+        ArenaBuilder::set_handle(up.payload, 1);
+        std::vector<uint8_t> empty;
+        CHECK(c.sysctl(op, empty) == -EFAULT);
+        CHECK(c.connected());  // a fault is the hypercall's answer, not a protocol error
+    }
+    SUBCASE("handles pointing past the arena fault") {
+        HostedClient c;
+        REQUIRE(c.connect(sock()));
+        ArenaBuilder a;
+        xen_sysctl op = get_op(a, "abcdefg");  // 8 bytes at offset 0
+        auto& name = op.u.livepatch.u.get.name;
+        ArenaBuilder::set_handle(name.name, a.bytes().size() + 10);
+        CHECK(c.sysctl(op, a.bytes()) == -EFAULT);
+        ArenaBuilder::set_handle(name.name, 2);  // the last byte lies one past the end
+        CHECK(c.sysctl(op, a.bytes()) == -EFAULT);
+        ArenaBuilder::set_handle(name.name, ~uint64_t{0});  // offset + size wraps
+        CHECK(c.sysctl(op, a.bytes()) == -EFAULT);
+        ArenaBuilder::set_handle(name.name, 0);  // NULL
+        CHECK(c.sysctl(op, a.bytes()) == -EFAULT);
+
+        xen_sysctl up = HostedClient::make_op(XEN_SYSCTL_LIVEPATCH_UPLOAD);
+        ArenaBuilder b;
+        b.set_name(up.u.livepatch.u.upload.name, "p");
+        up.u.livepatch.u.upload.size = 64;
+        ArenaBuilder::set_handle(up.u.livepatch.u.upload.payload, b.add(nullptr, 63));
+        CHECK(c.sysctl(up, b.bytes()) == -EFAULT);
+    }
+    SUBCASE("200 connections opened and closed rapidly") {
+        for (int i = 0; i < 200; ++i)
+            RawConn c;
+        std::vector<std::unique_ptr<RawConn>> burst;
+        for (int i = 0; i < 40; ++i)
+            burst.push_back(std::make_unique<RawConn>());
+        burst.clear();
+    }
+    SUBCASE("at most 16 connections at a time; extra ones are closed") {
+        std::vector<std::unique_ptr<HostedClient>> held;
+        for (int i = 0; i < 16; ++i) {
+            held.push_back(std::make_unique<HostedClient>());
+            REQUIRE(held.back()->connect(sock()));
+            xen_livepatch_status st{};
+            REQUIRE(held.back()->get("x", &st) == -ENOENT);  // served: it holds a slot
+        }
+        RawConn extra;
+        CHECK(extra.closed_by_peer());
+        held.pop_back();  // one slot frees up
+        expect_alive();
+    }
+    SUBCASE("a client that stalls mid-request does not hold up others") {
+        ArenaBuilder a;
+        xen_sysctl op = get_op(a, "stalled");
+        RawConn stalled;
+        const wire::WireRequest req = header(wire::kSysctl, static_cast<uint32_t>(a.bytes().size()));
+        stalled.put(&req, sizeof req);
+        stalled.put(&op, 40);
+        expect_alive();
+        HostedClient c;
+        REQUIRE(c.connect(sock()));
+        std::vector<tool::ListEntry> entries;
+        CHECK(c.list(&entries) == 0);
+        CHECK_FALSE(c.detail("stalled").has_value());
+        // The stalled request completes normally.
+        stalled.put(reinterpret_cast<const char*>(&op) + 40, sizeof op - 40);
+        stalled.put(a.bytes().data(), a.bytes().size());
+        const wire::WireResponse r = stalled.response();
+        CHECK(r.rc == -ENOENT);
+        CHECK(r.arena_len == a.bytes().size());
+    }
+    expect_alive();
+}
+
+TEST_CASE("client transport errors carry -errno and a message") {
+    HostedClient c;
+    std::vector<uint8_t> none;
+    xen_sysctl op = HostedClient::make_op(XEN_SYSCTL_LIVEPATCH_LIST);
+    CHECK(c.sysctl(op, none) == -ENOTCONN);
+    CHECK_FALSE(c.error().empty());
+
+    const std::string missing = integration::runtime_dir() + "/missing.sock";
+    CHECK_FALSE(c.connect(missing));
+    CHECK(c.last_rc() == -ENOENT);
+    CHECK(c.error().find(missing) != std::string::npos);
+
+    // A socket nobody listens on: -ECONNREFUSED.
+    const std::string stale = integration::runtime_dir() + "/stale.sock";
+    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    strncpy(addr.sun_path, stale.c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    CHECK_FALSE(c.connect(stale));
+    CHECK(c.last_rc() == -ECONNREFUSED);
+    close(fd);
+    unlink(stale.c_str());
+}
+
+TEST_CASE("payloads in LP_ITEST_PAYLOADS: upload, GET, LIST, detail, UNLOAD") {
+    const char* dir = getenv("LP_ITEST_PAYLOADS");
+    const std::vector<std::filesystem::path> files = payload_files(dir);
+    if (files.empty()) {
+        MESSAGE("SKIPPED: no *.livepatch in LP_ITEST_PAYLOADS (" << std::string(dir ? dir : "unset")
+                                                                 << "); `make test` builds them");
+        return;
+    }
+    HostedClient c;
+    REQUIRE_MESSAGE(c.connect(sock()), c.error());
+    std::vector<std::string> names;
+    for (const std::filesystem::path& f : files) {
+        const std::string name = f.stem().string();
+        const std::vector<uint8_t> bytes = read_file(f.string());
+        INFO("payload " << f.string());
+        REQUIRE(c.upload(name, bytes) == 0);
+        CHECK(c.upload(name, bytes) == -EEXIST);
+        names.push_back(name);
+        xen_livepatch_status st{};
+        REQUIRE(c.get(name, &st) == 0);
+        CHECK(st.state == LIVEPATCH_STATE_CHECKED);
+        CHECK(st.rc == 0);
+    }
+
+    std::vector<tool::ListEntry> entries;
+    REQUIRE(c.list(&entries) == 0);
+    for (const std::string& name : names) {
+        INFO("payload " << name);
+        const auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.name == name; });
+        REQUIRE(it != entries.end());
+        CHECK(it->status.state == LIVEPATCH_STATE_CHECKED);
+        CHECK(it->status.rc == 0);
+
+        const std::optional<std::string> text = c.detail(name);
+        REQUIRE(text.has_value());
+        const nlohmann::json j = nlohmann::json::parse(*text);
+        CHECK(j.at("name") == name);
+        CHECK(j.at("state") == "CHECKED");
+        CHECK(j.at("rc") == 0);
+        CHECK(j.at("rc_name") == "OK");
+        CHECK(j.at("reverted") == false);
+        CHECK(j.at("safe_to_reapply").is_boolean());
+        CHECK(j.at("build_id").get<std::string>().size() >= 2);  // hex
+        CHECK((j.at("depends").is_string() && j.at("xen_depends").is_string()));
+        for (const auto& fn : j.at("functions")) {
+            for (const char* key : {"name", "old_addr", "old_size", "new_addr", "new_size", "nop", "applied",
+                                    "patch_offset", "patch_len", "expectation"})
+                CHECK_MESSAGE(fn.contains(key), key);
+            CHECK(fn.at("applied") == false);
+            CHECK((fn.at("expectation").contains("enabled") && fn.at("expectation").contains("len")));
+        }
+        for (const char* key :
+             {"load", "unload", "preapply", "apply", "postapply", "prerevert", "revert", "postrevert"})
+            CHECK_MESSAGE(j.at("hooks").contains(key), key);
+        for (const char* key : {"text", "rw", "ro"})
+            CHECK_MESSAGE(j.at("regions").contains(key), key);
+        CHECK(j.at("metadata").is_array());
+        CHECK(j.at("last_action").is_null());
+    }
+
+    for (auto it = names.rbegin(); it != names.rend(); ++it) {
+        INFO("payload " << *it);
+        CHECK(c.action(*it, LIVEPATCH_ACTION_UNLOAD, 0, 0) == 0);
+        xen_livepatch_status st{};
+        CHECK(c.get(*it, &st) == -ENOENT);
+    }
+    REQUIRE(c.list(&entries) == 0);
+    CHECK(entries.empty());
+}
+
+}  // TEST_SUITE
