@@ -50,8 +50,10 @@ deps: $(DEPS_STAMP)
 WARN := -Wall -Wextra -Werror
 COMMON_CXXFLAGS := -std=gnu++20 $(WARN) -g -MMD -MP
 # The in-hypervisor core: freestanding C++, no exceptions, RTTI, thread-safe statics or runtime.
-# -fbuiltin keeps fixed-size memcpy/memset inline (Xen does the same through its string.h).
-CORE_CXXFLAGS := $(COMMON_CXXFLAGS) -ffreestanding -fbuiltin -fno-exceptions -fno-rtti \
+# -fbuiltin keeps fixed-size memcpy/memset inline (Xen does the same through its string.h);
+# -fno-tree-loop-distribute-patterns stops gcc turning loops into libc calls (strlen) the core
+# may not make.
+CORE_CXXFLAGS := $(COMMON_CXXFLAGS) -ffreestanding -fbuiltin -fno-tree-loop-distribute-patterns -fno-exceptions -fno-rtti \
                  -fno-threadsafe-statics -fno-stack-protector -fno-asynchronous-unwind-tables \
                  -fno-unwind-tables -Ihypervisor/include -Ihypervisor -Ihypervisor/arch/$(ARCH_DIR)
 HOST_CXXFLAGS := $(COMMON_CXXFLAGS) -Ihypervisor/include -Ihypervisor -Ihypervisor/arch/$(ARCH_DIR) -Itests
@@ -78,11 +80,11 @@ HOSTED_LIBS := -lelf -lboost_program_options -pthread
 IMAGE_LDFLAGS := -Wl,--build-id=sha1 -rdynamic
 
 define variant_rules
-$(BUILD)/$(1)/obj/core/%.o: %.cc | $(DEPS_STAMP)
+$(BUILD)/$(1)/obj/core/%.o: %.cc Makefile | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	$$(CXX) $$(CORE_CXXFLAGS) $$(OPT_$(1)) -c $$< -o $$@
 
-$(BUILD)/$(1)/obj/host/%.o: %.cc | $(DEPS_STAMP)
+$(BUILD)/$(1)/obj/host/%.o: %.cc Makefile | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	$$(CXX) $$(HOST_CXXFLAGS) $$(OPT_$(1)) -DLP_FIXTURE_DIR='"$(abspath $(BUILD))/fixtures"' -c $$< -o $$@
 

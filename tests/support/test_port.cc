@@ -162,6 +162,15 @@ uint64_t TestHypervisor::port_symbol_by_name(const char* name) const {
     return 0;
 }
 
+void TestHypervisor::port_symbols_by_name(const char* const* names, uint64_t* addrs, size_t n) const {
+    if (m_table) {
+        m_table->lookup_batch(names, addrs, n);
+        return;
+    }
+    for (size_t i = 0; i < n; ++i)
+        addrs[i] = port_symbol_by_name(names[i]);
+}
+
 bool TestHypervisor::port_symbol_by_address(uint64_t addr, uint64_t* start, uint64_t* size,
                                             const char** name) const {
     if (m_table) {
@@ -214,6 +223,9 @@ int protect_payload_pages(void* ptr, size_t size, Perm perm) noexcept {
     return hv().port_protect(ptr, size, static_cast<int>(perm));
 }
 uint64_t symbol_by_name(const char* name) noexcept { return hv().port_symbol_by_name(name); }
+void symbols_by_name(const char* const* names, uint64_t* addrs, size_t n) noexcept {
+    hv().port_symbols_by_name(names, addrs, n);
+}
 bool symbol_by_address(uint64_t addr, SymbolInfo* out) noexcept {
     return hv().port_symbol_by_address(addr, &out->start, &out->size, &out->name);
 }

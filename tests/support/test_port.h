@@ -82,6 +82,7 @@ public:
     void port_free_payload(void* p, size_t size);
     int port_protect(void* p, size_t size, int perm);
     uint64_t port_symbol_by_name(const char* name) const;
+    void port_symbols_by_name(const char* const* names, uint64_t* addrs, size_t n) const;
     bool port_symbol_by_address(uint64_t addr, uint64_t* start, uint64_t* size, const char** name) const;
     void port_log(int level, const char* msg);
 

@@ -33,6 +33,19 @@ Status PayloadLoader::prepare_funcs() noexcept {
     const uint32_t nfuncs = static_cast<uint32_t>(sec.size() / sizeof(livepatch_func));
     const int64_t range = arch::patch_range();
 
+    // The old functions named (old_addr 0) are looked up in the hypervisor in one batch; the
+    // checks below still run record by record, in Xen's order.
+    OwnedArray<const char*> names = LP_TRY(OwnedArray<const char*>::make(nfuncs));
+    OwnedArray<uint64_t> resolved = LP_TRY(OwnedArray<uint64_t>::make(nfuncs));
+    size_t nnamed = 0;
+    for (uint32_t i = 0; i < nfuncs; ++i) {
+        const char* name = funcs[i].name ? payload_string(funcs[i].name) : nullptr;
+        if (!funcs[i].old_addr && name)
+            names[nnamed++] = name;
+    }
+    port::symbols_by_name(names.data(), resolved.data(), nnamed);
+    size_t next_named = 0;
+
     for (uint32_t i = 0; i < nfuncs; ++i) {
         livepatch_func& f = funcs[i];
         // Xen's order: version, old_size, then the old function.
@@ -51,7 +64,7 @@ Status PayloadLoader::prepare_funcs() noexcept {
         if (f.old_addr == 0) {
             if (!name)
                 return err(Errc::kEINVAL, "neither old_addr nor a name to resolve it").function(i, nullptr);
-            f.old_addr = port::symbol_by_name(name);
+            f.old_addr = resolved[next_named++];
             if (!f.old_addr)
                 f.old_addr = m_loaded.find_new_symbol(name);
             if (!f.old_addr)

@@ -53,6 +53,9 @@ private:
     bool in_patchable_text(uint64_t addr, uint64_t len) const noexcept;
     // Reads a NUL-terminated string at run-time address `addr` inside this payload's regions.
     const char* payload_string(uint64_t addr) const noexcept;
+    // resolve_symbols' first pass: values of defined symbols, in order, until the first error
+    // (returned); undefined ones are appended to undef/undef_names for the batched lookup.
+    Result<uint32_t> resolve_defined(uint32_t* undef, const char** undef_names, size_t* nundef) noexcept;
     Status parse_build_id(uint32_t index, BuildId* out) const noexcept;
     Status check_funcs_overlap() const noexcept;
 

@@ -9,6 +9,34 @@ Status PayloadLoader::resolve_symbols() noexcept {
     m_sym_values = LP_TRY(OwnedArray<uint64_t>::make(nsym));
     m_sym_ignored = LP_TRY(OwnedArray<uint8_t>::make(nsym));
 
+    // Pass 1: every symbol in order, up to the first error (Xen stops there); undefined ones
+    // are collected for one batched lookup in the hypervisor's table.
+    OwnedArray<uint32_t> undef = LP_TRY(OwnedArray<uint32_t>::make(nsym));
+    OwnedArray<const char*> undef_names = LP_TRY(OwnedArray<const char*>::make(nsym));
+    size_t nundef = 0;
+    Result<uint32_t> first_error = resolve_defined(undef.data(), undef_names.data(), &nundef);
+
+    // Pass 2: the undefined symbols before that error, in order: the hypervisor first, then the
+    // new symbols of loaded payloads.
+    OwnedArray<uint64_t> found = LP_TRY(OwnedArray<uint64_t>::make(nundef));
+    port::symbols_by_name(undef_names.data(), found.data(), nundef);
+    for (size_t k = 0; k < nundef; ++k) {
+        const uint32_t i = undef[k];
+        uint64_t value = found[k];
+        if (!value)
+            value = m_loaded.find_new_symbol(undef_names[k]);
+        if (!value)
+            return err(Errc::kENOENT, "undefined symbol is neither in the hypervisor nor in a loaded payload")
+                .symbol(i, undef_names[k]);
+        m_sym_values[i] = value;
+    }
+    if (!first_error)
+        return first_error.error();
+    return success();
+}
+
+Result<uint32_t> PayloadLoader::resolve_defined(uint32_t* undef, const char** undef_names, size_t* nundef) noexcept {
+    const uint32_t nsym = m_elf.symbol_count();
     for (uint32_t i = 1; i < nsym; ++i) {
         const Elf64_Sym sym = m_elf.symbol(i);
         const char* name = m_elf.symbol_name(i);
@@ -18,13 +46,10 @@ Status PayloadLoader::resolve_symbols() noexcept {
         case SHN_COMMON:
             return err(Errc::kEINVAL, "common symbol (build the payload with -fno-common)").symbol(i, name);
         case SHN_UNDEF:
-            value = port::symbol_by_name(name);
-            if (!value)
-                value = m_loaded.find_new_symbol(name);
-            if (!value)
-                return err(Errc::kENOENT, "undefined symbol is neither in the hypervisor nor in a loaded payload")
-                    .symbol(i, name);
-            break;
+            undef[*nundef] = i;
+            undef_names[*nundef] = name;
+            ++*nundef;
+            continue;
         case SHN_ABS:
             break;
         default:
@@ -45,7 +70,7 @@ Status PayloadLoader::resolve_symbols() noexcept {
         }
         m_sym_values[i] = value;
     }
-    return success();
+    return nsym;
 }
 
 }  // namespace livepatch

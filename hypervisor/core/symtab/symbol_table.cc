@@ -129,6 +129,52 @@ const uint8_t* SymbolTable::find_record(const char* name) const noexcept {
     }
 }
 
+void SymbolTable::lookup_batch(const char* const* names, uint64_t* addrs, size_t n) const noexcept {
+    const size_t cap = m_slots.size();
+    if (!cap) {
+        for (size_t i = 0; i < n; ++i)
+            addrs[i] = 0;
+        return;
+    }
+    constexpr size_t kGroup = 16;
+    const uint8_t* pool = reinterpret_cast<const uint8_t*>(m_pool.data());
+    for (size_t base = 0; base < n; base += kGroup) {
+        const size_t m = n - base < kGroup ? n - base : kGroup;
+        uint64_t hashes[kGroup];
+        const uint8_t* records[kGroup];
+        // 1: hash every name and start loading its home slot.
+        for (size_t k = 0; k < m; ++k) {
+            hashes[k] = name_hash(names[base + k]);
+            __builtin_prefetch(&m_slots[home_slot(hashes[k], cap)]);
+        }
+        // 2: find each name's first candidate record (matching tag) and start loading it.
+        for (size_t k = 0; k < m; ++k) {
+            records[k] = nullptr;
+            const uint64_t tag = hashes[k] & 0xffffffffu;
+            for (size_t b = home_slot(hashes[k], cap);; b = b + 1 == cap ? 0 : b + 1) {
+                const uint64_t s = m_slots[b];
+                if (!s)
+                    break;
+                if ((s >> 32) == tag) {
+                    records[k] = pool + ((s & 0xffffffffu) - 1) * 8;
+                    __builtin_prefetch(records[k]);
+                    break;
+                }
+            }
+        }
+        // 3: confirm the candidates; a tag collision falls back to the full probe.
+        for (size_t k = 0; k < m; ++k) {
+            const uint8_t* r = records[k];
+            if (r && !str_eq(reinterpret_cast<const char*>(r + kRecordHeader), names[base + k]))
+                r = find_record(names[base + k]);
+            uint64_t addr = 0;
+            if (r)
+                __builtin_memcpy(&addr, r, sizeof(addr));
+            addrs[base + k] = addr;
+        }
+    }
+}
+
 const SymbolEntry* SymbolTable::find(const char* name) const noexcept {
     const uint8_t* r = find_record(name);
     if (!r)

@@ -39,6 +39,11 @@ public:
     // Address of `name`, or 0.
     uint64_t lookup(const char* name) const noexcept;
 
+    // addrs[i] = lookup(names[i]) for i < n. Pipelined: the memory accesses of a group of names
+    // are issued together (prefetched), so a batch costs a few cache misses per group rather than
+    // two per name. The loader resolves all of a payload's undefined symbols this way.
+    void lookup_batch(const char* const* names, uint64_t* addrs, size_t n) const noexcept;
+
     // The entry containing `addr`, or nullptr. A sized entry covers [addr, addr + size); an
     // unsized one covers from its address up to the next higher address of any entry. Among
     // covering entries the one starting closest at or below `addr` wins (the innermost of nested

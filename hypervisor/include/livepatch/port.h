@@ -47,6 +47,11 @@ int protect_payload_pages(void* ptr, size_t size, Perm perm) noexcept;
 // there is none. Xen: symbols_lookup_by_name.
 uint64_t symbol_by_name(const char* name) noexcept;
 
+// addrs[i] = symbol_by_name(names[i]) for i < n: the loader resolves a payload's undefined
+// symbols in one call, so a port with a large table can overlap the lookups' cache misses.
+// Xen: a loop over symbols_lookup_by_name.
+void symbols_by_name(const char* const* names, uint64_t* addrs, size_t n) noexcept;
+
 // The hypervisor symbol containing `addr`: fills start, size and name (a pointer valid for the
 // life of the hypervisor) and returns true, or returns false. Xen: symbols_lookup.
 struct SymbolInfo {

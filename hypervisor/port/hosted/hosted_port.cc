@@ -125,6 +125,10 @@ int protect_payload_pages(void* ptr, size_t size, Perm perm) noexcept {
 
 uint64_t symbol_by_name(const char* name) noexcept { return image().symbols.lookup(name); }
 
+void symbols_by_name(const char* const* names, uint64_t* addrs, size_t n) noexcept {
+    image().symbols.lookup_batch(names, addrs, n);
+}
+
 bool symbol_by_address(uint64_t addr, SymbolInfo* out) noexcept {
     const SymbolEntry* e = image().symbols.containing(addr);
     if (!e)
