@@ -73,7 +73,7 @@ ARCH_PURE_SRCS := $(filter-out hypervisor/arch/$(ARCH_DIR)/%,$(shell find hyperv
 TEST_SRCS := $(shell find tests/unit tests/support -name '*.cc' 2>/dev/null)
 # The hosted hypervisor: its runtime and port (a library), and its main.
 HOSTED_SRCS := $(filter-out hypervisor/port/hosted/main.cc,$(wildcard hypervisor/port/hosted/*.cc))
-INTEGRATION_SRCS := $(shell find tests/integration -name '*.cc' 2>/dev/null) tests/unit/main.cc xl-tool/hosted_client.cc
+INTEGRATION_SRCS := $(shell find tests/integration -name '*.cc' 2>/dev/null) tests/unit/main.cc
 HOSTED_LIBS := -lelf -lboost_program_options -pthread
 # The hosted hypervisor and the integration tests are hypervisor images: payloads are built
 # against their build-id, and their symbol tables must stay (no stripping).
@@ -106,7 +106,7 @@ $(BUILD)/$(1)/bin/hosted-hypervisor: $(BUILD)/$(1)/obj/host/hypervisor/port/host
 	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) $(IMAGE_LDFLAGS) -o $$@ $$^ $(HOSTED_LIBS)
 
 $(BUILD)/$(1)/bin/integration-tests: $(patsubst %.cc,$(BUILD)/$(1)/obj/host/%.o,$(INTEGRATION_SRCS)) \
-		$(BUILD)/$(1)/lib/libhosted.a $(BUILD)/$(1)/lib/liblivepatch-core.a
+		$(BUILD)/$(1)/lib/libhosted.a $(BUILD)/$(1)/lib/libxltool.a $(BUILD)/$(1)/lib/liblivepatch-core.a
 	@mkdir -p $$(@D)
 	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) $(IMAGE_LDFLAGS) -o $$@ $$^ $(HOSTED_LIBS)
 
@@ -130,6 +130,7 @@ $(eval $(call variant_rules,asan))
 # ---------------------------------------------------------------------------------------------
 # Test fixtures: real payloads compiled by gcc, linked with a build-id, given Xen's notes.
 include tests/fixtures/fixtures.mk
+include xl-tool/xl-tool.mk
 
 # ---------------------------------------------------------------------------------------------
 all: $(BUILD)/release/lib/liblivepatch-core.a $(BUILD)/release/bin/unit-tests fixtures \
