@@ -4,6 +4,7 @@
 // this binary's build-id ($LP_ITEST_PAYLOADS).
 #include <doctest/doctest.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <atomic>
@@ -234,6 +235,28 @@ TEST_CASE("10,000 apply/revert cycles under load: no fault, no torn call, text r
     CHECK(g_load.other.load() == 0);
     CHECK(g_load.plus2.load() > 0);
     CHECK(text_snapshot() == before);
+}
+
+TEST_CASE("oversubscribed: 4 pCPUs per host core, apply/revert cycles under load") {
+    Payloads p({"compute2"});
+    const unsigned host = static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN));
+    REQUIRE(integration::set_cpu_count(4 * host) == 4 * host);
+    const auto before = text_snapshot();
+    {
+        UnderLoad load;
+        int failures = 0;
+        for (int i = 0; i < 100; ++i) {
+            // Threads the host has descheduled reach their safe point only when it runs them
+            // again: a generous timeout, as an operator of an oversubscribed host would give.
+            failures += act("compute2", LIVEPATCH_ACTION_APPLY, 2'000'000'000u) != 0;
+            failures += act("compute2", LIVEPATCH_ACTION_REVERT, 2'000'000'000u) != 0;
+        }
+        CHECK(failures == 0);
+        CHECK(g_load.other.load() == 0);
+        CHECK(g_load.plus2.load() > 0);
+    }
+    CHECK(text_snapshot() == before);
+    integration::set_cpu_count(0);
 }
 
 TEST_CASE("a pCPU held away from its safe point: APPLY ends with -EBUSY naming it; text untouched") {

@@ -66,11 +66,10 @@ Runtime& runtime(const RuntimeOptions& options) {
 
 unsigned ensure_hosted_runtime(const RuntimeOptions& options) { return runtime(options).cpus; }
 
-void set_guest_work(hosted::GuestWork work, void* ctx) {
-    Runtime& r = runtime({});
-    std::lock_guard<std::mutex> g(r.work_lock);
-    if (r.options.work == work && r.options.ctx == ctx)
-        return;
+namespace {
+
+// Restarts the pCPUs with r.options once no action is in flight.
+void restart(Runtime& r) {
     // The pCPUs must finish any rendezvous before they stop.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (Engine::instance().busy() && std::chrono::steady_clock::now() < deadline)
@@ -80,9 +79,29 @@ void set_guest_work(hosted::GuestWork work, void* ctx) {
         abort();
     }
     hosted::stop_cpus();
+    r.start();
+}
+
+}  // namespace
+
+void set_guest_work(hosted::GuestWork work, void* ctx) {
+    Runtime& r = runtime({});
+    std::lock_guard<std::mutex> g(r.work_lock);
+    if (r.options.work == work && r.options.ctx == ctx)
+        return;
     r.options.work = work;
     r.options.ctx = ctx;
-    r.start();
+    restart(r);
+}
+
+unsigned set_cpu_count(unsigned cpus) {
+    Runtime& r = runtime({});
+    std::lock_guard<std::mutex> g(r.work_lock);
+    if (r.options.cpus != cpus) {
+        r.options.cpus = cpus;
+        restart(r);
+    }
+    return r.cpus;
 }
 
 const std::string& runtime_socket_path() { return runtime({}).socket; }

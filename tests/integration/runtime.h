@@ -27,6 +27,10 @@ unsigned ensure_hosted_runtime(const RuntimeOptions& options = {});
 // pinning stay. Starts the runtime (default options) if needed. Not concurrent with actions.
 void set_guest_work(hosted::GuestWork work, void* ctx);
 
+// Restarts the pCPUs as `cpus` threads (0: one per online CPU), keeping the guest load; more than
+// the host's cores oversubscribes them. Returns the number running. Not concurrent with actions.
+unsigned set_cpu_count(unsigned cpus);
+
 // The control socket's path (starts the runtime with default options if needed).
 const std::string& runtime_socket_path();
 
