@@ -7,6 +7,14 @@
 #                       relocation (-fno-pic -mcmodel=large, -z notext): the dlopen baseline
 #   bench-payload-pic.so  payload.c as an ordinary -fpic shared object (reference figure)
 #   load-bench          the benchmark; exports the 100,000 hypervisor symbols (-rdynamic)
+#
+# The patch benchmark (tests/bench/patch_bench.cc): live patching of the hosted hypervisor.
+#   gen_patch_bench.py  writes targets.cc (1,000 target functions) and fn{1,10,100,1000}.c
+#                       (payloads replacing that many of them) into $(PATCH_GEN)
+#   patch-bench         the benchmark and the hypervisor image: libhosted.a + the core + targets
+#   patch-payloads/fnN.livepatch  fnN.c with the fixtures' payload flags, ld -r (payload.ld
+#                       merges the .text.* sections: fn1000 would pass Xen's 1,024-section
+#                       limit), notes naming patch-bench's build-id (so built after it)
 
 BENCH_DIR := $(BUILD)/bench
 BENCH_GEN := $(BENCH_DIR)/gen
@@ -58,9 +66,44 @@ $(BENCH_DIR)/load-bench: $(BENCH_HOST_OBJ)/tests/bench/load_bench.o $(BENCH_DIR)
 
 BENCH_INPUTS := $(BENCH_DIR)/bench.livepatch $(BENCH_DIR)/bench-payload.so $(BENCH_DIR)/bench-payload-pic.so
 
-bench: $(BENCH_DIR)/load-bench $(BENCH_INPUTS)
+PATCH_GEN := $(BENCH_DIR)/patch-gen
+PATCH_PAYLOAD_DIR := $(BENCH_DIR)/patch-payloads
+PATCH_PAYLOADS := $(foreach n,1 10 100 1000,$(PATCH_PAYLOAD_DIR)/fn$(n).livepatch)
+# Kept, so that a second make bench rebuilds nothing.
+.SECONDARY: $(PATCH_PAYLOADS:.livepatch=.o)
+
+$(PATCH_GEN)/.stamp: tests/bench/gen_patch_bench.py
+	@mkdir -p $(@D)
+	python3 $< $(@D)
+	@touch $@
+
+$(BENCH_DIR)/patch-targets.o: $(PATCH_GEN)/.stamp | $(DEPS_STAMP)
+	$(CXX) -std=gnu++20 -O2 $(WARN) -c $(PATCH_GEN)/targets.cc -o $@
+
+$(BENCH_DIR)/patch-bench: $(BENCH_HOST_OBJ)/tests/bench/patch_bench.o $(BENCH_DIR)/patch-targets.o \
+                          $(BUILD)/release/lib/libhosted.a $(BENCH_CORE_LIB)
+	$(CXX) -O2 $(IMAGE_LDFLAGS) -o $@ $^ $(HOSTED_LIBS)
+
+$(PATCH_PAYLOAD_DIR)/fn%.o: $(PATCH_GEN)/.stamp tests/fixtures/payloads/fixture_payload.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PAYLOAD_CFLAGS) -fno-asynchronous-unwind-tables -c $(PATCH_GEN)/fn$*.c -o $@
+
+$(PATCH_PAYLOAD_DIR)/fn%.livepatch: $(PATCH_PAYLOAD_DIR)/fn%.o $(BENCH_DIR)/patch-bench tests/bench/payload.ld
+	python3 scripts/make-build-id-note.py $$(python3 scripts/elf-build-id.py $(BENCH_DIR)/patch-bench) $@.note
+	ld -r --build-id=sha1 -T tests/bench/payload.ld -o $@.tmp $<
+	objcopy --add-section .livepatch.depends=$@.note --set-section-flags .livepatch.depends=alloc,readonly \
+	        --add-section .livepatch.xen_depends=$@.note --set-section-flags .livepatch.xen_depends=alloc,readonly \
+	        $@.tmp $@
+	rm -f $@.tmp $@.note
+
+# Each benchmark merges its figures into results.json (figures of the other, and of earlier
+# runs, stay). patch-bench's engine log (one line per action) goes to patch-bench.log.
+bench: $(BENCH_DIR)/load-bench $(BENCH_INPUTS) $(BENCH_DIR)/patch-bench $(PATCH_PAYLOADS)
 	@for f in $(BENCH_INPUTS); do \
 	  echo "== readelf -r $$f: $$(readelf -rW $$f | grep -c ' R_X86_64_') relocations"; done
 	$(BENCH_DIR)/load-bench $(BENCH_INPUTS) $(BENCH_DIR)/results.json
+	@echo "== $(BENCH_DIR)/patch-bench $(PATCH_PAYLOAD_DIR) $(BENCH_DIR)/results.json (engine log: $(BENCH_DIR)/patch-bench.log)"
+	@$(BENCH_DIR)/patch-bench $(PATCH_PAYLOAD_DIR) $(BENCH_DIR)/results.json 2>$(BENCH_DIR)/patch-bench.log || \
+	  { tail -n 20 $(BENCH_DIR)/patch-bench.log; exit 1; }
 
 .PHONY: bench
