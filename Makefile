@@ -157,7 +157,7 @@ test: all $(BUILD)/asan/bin/unit-tests check-freestanding check-freestanding-sel
 	@echo "make test: all suites passed"
 
 # The core as one relocatable object, checked for undefined references.
-$(BUILD)/freestanding/livepatch-core.o: $(patsubst %.cc,$(BUILD)/release/obj/core/%.o,$(CORE_SRCS))
+$(BUILD)/freestanding/livepatch-core.o: $(patsubst %.cc,$(BUILD)/release/obj/core/%.o,$(CORE_SRCS) $(ARCH_PURE_SRCS))
 	@mkdir -p $(@D)
 	ld -r -o $@ $^
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make demo: what the project can show today. The engine core loads real payloads (built by gcc
-# during the build) against the unit tests' fake hypervisor. The live demo on the running hosted
-# hypervisor under guest load replaces this once the hosted hypervisor exists (issues 3 and 5).
+# make demo: the engine core loads real payloads (built by gcc during the build) against the unit
+# tests' fake hypervisor. The live demo on the running hosted hypervisor under guest load, with the
+# payload builder and xen-livepatch, replaces this with issue 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

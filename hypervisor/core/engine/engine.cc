@@ -52,9 +52,12 @@ void log_line(port::LogLevel level, const char* a, const char* b, const char* c,
 }  // namespace
 
 Engine& Engine::instance() noexcept {
-    if (!g_engine)
-        g_engine = new (g_engine_storage) Engine();
-    return *g_engine;
+    // livepatch_init() runs this at boot, before any CPU reaches a safe point.
+    if (Engine* e = __atomic_load_n(&g_engine, __ATOMIC_ACQUIRE))
+        return *e;
+    Engine* e = new (g_engine_storage) Engine();
+    __atomic_store_n(&g_engine, e, __ATOMIC_RELEASE);
+    return *e;
 }
 
 void livepatch_init() noexcept { Engine::instance(); }
@@ -92,6 +95,8 @@ Status Engine::upload(const char* name, Bytes file) noexcept {
         return fail(Errc::kEEXIST, "a payload with this name is already loaded").payload(name);
     Owned<Payload> p = LP_TRY(load_payload(name, file, m_payloads));
     p->m_state = kStateChecked;
+    for (Payload* used : p->uses())
+        ++used->m_users;
     m_payloads.add(std::move(p));
     ++m_version;
     log_line(port::LogLevel::info, name, ": uploaded", "", 0, false);
@@ -130,17 +135,28 @@ int32_t Engine::check_depends(const Payload* p, bool against_hypervisor) const n
 
 int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint32_t flags) noexcept {
     SpinGuard g(m_lock);
+    // A rendezvous that released its CPUs may still be finishing on its master (recording the
+    // outcome, post hooks): nothing below may touch the work record or its payload until then.
+    m_rendezvous.wait_finished();
     Payload* p = m_payloads.find(name);
     if (!p)
         return to_xen_rc(Errc::kENOENT);
-    if (m_rendezvous.pending() && m_work_payload == p)
+    if (m_rendezvous.busy() && m_work_payload == p)
         return to_xen_rc(Errc::kEBUSY);  // Xen: is_work_scheduled
 
     switch (cmd) {
     case LIVEPATCH_ACTION_UNLOAD: {
         if (p->m_state != kStateChecked)
             return to_xen_rc(Errc::kEINVAL);
+        if (p->m_users) {
+            // Unlike Xen, which would free code another payload calls or patches.
+            log_line(port::LogLevel::error, name, ": can't unload: a loaded payload links against it or patches it", "",
+                     0, false);
+            return to_xen_rc(Errc::kEBUSY);
+        }
         Owned<Payload> gone = m_payloads.remove(name);
+        for (Payload* used : gone->uses())
+            --used->m_users;
         ++m_version;
         log_line(port::LogLevel::info, name, ": unloaded", "", 0, false);
         return 0;
@@ -166,16 +182,16 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
     case LIVEPATCH_ACTION_APPLY: {
         if (p->m_state != kStateChecked)
             return 0;  // already applied
-        if (!(flags & LIVEPATCH_ACTION_APPLY_NODEPS)) {
-            const int32_t rc = check_depends(p, m_applied_tail == nullptr);
-            if (rc)
-                return rc;
-        }
         if (p->m_reverted && !p->safe_to_reapply()) {
             log_line(port::LogLevel::error, p->name(), ": cannot be re-applied: unload and upload it again", "", 0,
                      false);
             __atomic_store_n(&p->m_rc, to_xen_rc(Errc::kEINVAL), __ATOMIC_RELEASE);
             return 0;
+        }
+        if (!(flags & LIVEPATCH_ACTION_APPLY_NODEPS)) {
+            const int32_t rc = check_depends(p, m_applied_tail == nullptr);
+            if (rc)
+                return rc;
         }
         if (const int32_t rc = check_expectations(*p))
             return rc;
@@ -222,7 +238,7 @@ bool Engine::plan(Payload* p) noexcept {
 }
 
 int32_t Engine::schedule(Payload* p, uint32_t cmd, uint32_t timeout_ns) noexcept {
-    if (m_rendezvous.pending()) {
+    if (m_rendezvous.busy()) {
         log_line(port::LogLevel::error, p->name(), ": another action is still scheduled", "", 0, false);
         return to_xen_rc(Errc::kEBUSY);  // Xen: "an operation is already scheduled"
     }
@@ -291,9 +307,12 @@ int32_t Engine::apply_payload(Payload* p) noexcept {
     return 0;
 }
 
-void Engine::revert_payload(Payload* p) noexcept {
-    if (p->m_hooks.revert)
-        reinterpret_cast<RcHook>(p->m_hooks.revert)(p);
+int32_t Engine::revert_payload(Payload* p) noexcept {
+    if (p->m_hooks.revert) {
+        const int rc = reinterpret_cast<RcHook>(p->m_hooks.revert)(p);
+        if (rc)
+            return rc;  // the revert hook refused: nothing is reverted
+    }
     for (size_t i = p->m_funcs.size(); i-- > 0;) {
         FuncState& st = p->m_fstate[i];
         if (!st.applied)
@@ -306,34 +325,48 @@ void Engine::revert_payload(Payload* p) noexcept {
     p->m_state = kStateChecked;
     p->m_reverted = true;
     applied_remove(p);
+    return 0;
 }
 
 int32_t Engine::do_replace(Payload* p) noexcept {
-    // Revert every applied payload, newest first, remembering them to restore on failure.
-    Payload* reverted = nullptr;  // chain through applied_next, newest last in the original order
+    // Revert every applied payload, newest first, remembering them (and whether each had been
+    // reverted before) to restore them on failure.
+    Payload* reverted = nullptr;  // chained through applied_next, oldest first
+    int32_t rc = 0;
     while (Payload* top = m_applied_tail) {
-        revert_payload(top);
-        __atomic_store_n(&top->m_rc, 0, __ATOMIC_RELEASE);
+        const bool was_reverted = top->m_reverted;
+        if (revert_payload(top) != 0) {
+            rc = to_xen_rc(Errc::kEINVAL);  // Xen: a refusing revert hook aborts REPLACE
+            break;
+        }
+        top->m_reverted = was_reverted;  // provisional until the new payload is in
         top->applied_next = reverted;
         reverted = top;
     }
-    int32_t rc = check_expectations(*p);
+    if (!rc)
+        rc = check_expectations(*p);
+    if (!rc)
+        rc = apply_payload(p);
     if (rc) {
         // Unlike Xen, which leaves everything reverted, put the previous set back as it was.
         while (reverted) {
             Payload* q = reverted;
             reverted = q->applied_next;
             q->applied_next = nullptr;
-            apply_payload(q);
+            if (apply_payload(q) != 0)
+                log_line(port::LogLevel::error, q->name(), ": could not be re-applied after a failed REPLACE", "",
+                         0, false);
         }
         return rc;
     }
     for (Payload* q = reverted; q;) {
         Payload* n = q->applied_next;
         q->applied_next = nullptr;
+        q->m_reverted = true;
+        __atomic_store_n(&q->m_rc, 0, __ATOMIC_RELEASE);
         q = n;
     }
-    return apply_payload(p);
+    return 0;
 }
 
 int32_t Engine::run_action(void* ctx) noexcept {
@@ -345,8 +378,7 @@ int32_t Engine::run_action(void* ctx) noexcept {
             return -err;
         return e->apply_payload(p);
     case LIVEPATCH_ACTION_REVERT:
-        e->revert_payload(p);
-        return 0;
+        return e->revert_payload(p);
     case LIVEPATCH_ACTION_REPLACE:
         if (const int err = port::safety_check())
             return -err;
@@ -370,11 +402,14 @@ void Engine::action_done(void* ctx, const RendezvousReport& report) noexcept {
     rec.nr_missing = report.nr_missing;
     memcpy(rec.missing, report.missing, sizeof rec.missing);
 
-    // Post hooks run outside the window, whatever the outcome.
-    if (e->m_work_cmd == LIVEPATCH_ACTION_APPLY && p->m_hooks.postapply)
-        reinterpret_cast<PostHook>(p->m_hooks.postapply)(p);
-    if (e->m_work_cmd == LIVEPATCH_ACTION_REVERT && p->m_hooks.postrevert)
-        reinterpret_cast<PostHook>(p->m_hooks.postrevert)(p);
+    // Post hooks run outside the window, when the action itself ran (as in Xen: not after a
+    // rendezvous timeout).
+    if (report.action_ran) {
+        if (e->m_work_cmd == LIVEPATCH_ACTION_APPLY && p->m_hooks.postapply)
+            reinterpret_cast<PostHook>(p->m_hooks.postapply)(p);
+        if (e->m_work_cmd == LIVEPATCH_ACTION_REVERT && p->m_hooks.postrevert)
+            reinterpret_cast<PostHook>(p->m_hooks.postrevert)(p);
+    }
 
     __atomic_store_n(&p->m_rc, report.rc, __ATOMIC_RELEASE);
     e->log_action(p, action_name(e->m_work_cmd), report.rc);

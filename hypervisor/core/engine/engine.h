@@ -73,7 +73,7 @@ private:
     static int32_t run_action(void* ctx) noexcept;
     static void action_done(void* ctx, const RendezvousReport& report) noexcept;
     int32_t apply_payload(Payload* p) noexcept;
-    void revert_payload(Payload* p) noexcept;
+    int32_t revert_payload(Payload* p) noexcept;
     int32_t do_replace(Payload* p) noexcept;
     int32_t check_depends(const Payload* p, bool against_hypervisor) const noexcept;
     bool plan(Payload* p) noexcept;

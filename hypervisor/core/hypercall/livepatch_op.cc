@@ -38,8 +38,9 @@ int32_t get_name(const xen_livepatch_name& name, char (&out)[XEN_LIVEPATCH_NAME_
 
 int32_t op_upload(xen_sysctl_livepatch_upload& up) noexcept {
     char name[XEN_LIVEPATCH_NAME_SIZE];
-    if (const int32_t rc = get_name(up.name, name))
-        return rc;
+    // Xen's verify_payload reports every bad name, unreadable ones included, as -EINVAL.
+    if (get_name(up.name, name))
+        return to_xen_rc(Errc::kEINVAL);
     if (!up.size || up.size > kMaxPayloadSize)
         return to_xen_rc(Errc::kEINVAL);
     Result<OwnedArray<uint8_t>> buf = OwnedArray<uint8_t>::make(up.size);
@@ -105,8 +106,8 @@ int32_t op_list(xen_sysctl_livepatch_list& list) noexcept {
                                 meta_total += meta_len;
                                 return true;
                             });
-    if (want && count && idx >= count)
-        bad_idx = true;
+    if (count && idx >= count)
+        bad_idx = true;  // Xen checks idx against the count whether or not entries are wanted
     if (bad_idx)
         return to_xen_rc(Errc::kEINVAL);
 
@@ -124,8 +125,6 @@ int32_t op_action(xen_sysctl_livepatch_action& act) noexcept {
     char name[XEN_LIVEPATCH_NAME_SIZE];
     if (const int32_t rc = get_name(act.name, name))
         return rc;
-    if (act.flags & ~uint32_t{LIVEPATCH_ACTION_APPLY_NODEPS})
-        return to_xen_rc(Errc::kEINVAL);
     return Engine::instance().action(name, act.cmd, act.timeout, act.flags);
 }
 

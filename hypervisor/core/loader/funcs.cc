@@ -65,8 +65,10 @@ Status PayloadLoader::prepare_funcs() noexcept {
             if (!name)
                 return err(Errc::kEINVAL, "neither old_addr nor a name to resolve it").function(i, nullptr);
             f.old_addr = resolved[next_named++];
-            if (!f.old_addr)
-                f.old_addr = m_loaded.find_new_symbol(name);
+            if (!f.old_addr) {
+                if (Payload* owner = m_loaded.find_new_symbol_owner(name, &f.old_addr))
+                    LP_CHECK(note_use(owner));
+            }
             if (!f.old_addr)
                 return err(Errc::kENOENT, "old function not found in the hypervisor or a loaded payload")
                     .function(i, name);
@@ -76,6 +78,8 @@ Status PayloadLoader::prepare_funcs() noexcept {
             return err(Errc::kEINVAL, "old function does not lie in hypervisor text")
                 .function(i, name)
                 .value(f.old_addr);
+        if (Payload* owner = m_loaded.find_text_owner(f.old_addr, f.old_size))
+            LP_CHECK(note_use(owner));
 
         LP_CHECK_CONTEXT(arch::verify_func(f, reinterpret_cast<const uint8_t*>(f.old_addr)), function(i, name));
 

@@ -1,9 +1,10 @@
 // The upload path: turns untrusted ELF bytes into a checked, relocated, protected Payload.
 //
-// Stages, in Xen 4.17's order (common/livepatch.c load_payload_data): ELF checks (ElfView),
-// layout and copy into RX/RW/RO regions, symbol resolution, relocation, required and patching
-// sections, build-id notes, function records, special sections, the payload symbol table, and
-// finally region permissions. Every failure returns the errno Xen returns for it, logs one line
+// Stages, in Xen's order (common/livepatch.c load_payload_data) except that the build-id notes
+// are checked before the function records, as Xen 4.20 does (docs/design.md, Deviations): ELF
+// checks (ElfView), layout and copy into RX/RW/RO regions, symbol resolution, relocation,
+// required and patching sections, build-id notes, function records, hooks, special sections,
+// the payload symbol table, and finally region permissions. Every failure returns the errno Xen returns for it, logs one line
 // through the port naming the payload and the section or symbol at fault, and frees everything
 // allocated so far: a rejected upload leaves no memory and no state behind.
 #pragma once

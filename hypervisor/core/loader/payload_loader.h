@@ -36,7 +36,8 @@ public:
     void compute_safe_to_reapply() noexcept;
     // funcs.cc: .livepatch.funcs records, including overlap checks.
     Status prepare_funcs() noexcept;
-    // payload_symbols.cc: the payload's own symbol table (Xen: build_symbol_table).
+    // payload_symbols.cc: the payload's own symbol table (Xen: build_symbol_table); also records
+    // which loaded payloads this one uses.
     Status build_symbol_table() noexcept;
     // layout.cc: final page permissions (W^X).
     Status secure() noexcept;
@@ -59,7 +60,12 @@ private:
     Status parse_build_id(uint32_t index, BuildId* out) const noexcept;
     Status check_funcs_overlap() const noexcept;
 
+    // Records that the new payload uses loaded payload `p` (symbols, or code it patches).
+    Status note_use(Payload* p) noexcept;
+
     const PayloadList& m_loaded;
+    OwnedArray<Payload*> m_uses;  // distinct loaded payloads used, m_nuses of them
+    size_t m_nuses = 0;
     ElfView& m_elf;
     Payload& m_payload;
     OwnedArray<uint64_t> m_sym_values;  // run-time value of each symbol

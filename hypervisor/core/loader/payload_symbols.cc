@@ -102,6 +102,10 @@ Status PayloadLoader::build_symbol_table() noexcept {
         m_payload.m_symbols_by_name[b] = static_cast<uint32_t>(n + 1);
         ++n;
     }
+
+    m_payload.m_uses = LP_TRY(OwnedArray<Payload*>::make(m_nuses));
+    for (size_t k = 0; k < m_nuses; ++k)
+        m_payload.m_uses[k] = m_uses[k];
     return success();
 }
 

@@ -23,8 +23,10 @@ Status PayloadLoader::resolve_symbols() noexcept {
     for (size_t k = 0; k < nundef; ++k) {
         const uint32_t i = undef[k];
         uint64_t value = found[k];
-        if (!value)
-            value = m_loaded.find_new_symbol(undef_names[k]);
+        if (!value) {
+            if (Payload* owner = m_loaded.find_new_symbol_owner(undef_names[k], &value))
+                LP_CHECK(note_use(owner));
+        }
         if (!value)
             return err(Errc::kENOENT, "undefined symbol is neither in the hypervisor nor in a loaded payload")
                 .symbol(i, undef_names[k]);
@@ -32,6 +34,18 @@ Status PayloadLoader::resolve_symbols() noexcept {
     }
     if (!first_error)
         return first_error.error();
+    return success();
+}
+
+Status PayloadLoader::note_use(Payload* p) noexcept {
+    if (!m_uses.size())
+        m_uses = LP_TRY(OwnedArray<Payload*>::make(m_loaded.count()));
+    for (size_t k = 0; k < m_nuses; ++k) {
+        if (m_uses[k] == p)
+            return success();
+    }
+    if (m_nuses < m_uses.size())
+        m_uses[m_nuses++] = p;
     return success();
 }
 

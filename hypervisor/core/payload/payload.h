@@ -119,6 +119,11 @@ public:
     }
     const ActionRecord& last_action() const noexcept { return m_last; }
 
+    // Loaded payloads this one resolved symbols against or patches code of; it holds each of
+    // them loaded (UNLOAD of a used payload is refused while users() > 0).
+    Span<Payload* const> uses() const noexcept { return Span<Payload* const>(m_uses.data(), m_uses.size()); }
+    uint32_t users() const noexcept { return m_users; }
+
     // Intrusive list links: all payloads (PayloadList), and the applied stack (Engine).
     Payload* next = nullptr;
     Payload* applied_prev = nullptr;
@@ -141,6 +146,8 @@ private:
     OwnedArray<char> m_symbol_names;
     bool m_safe_to_reapply = false;
 
+    OwnedArray<Payload*> m_uses;
+    uint32_t m_users = 0;
     OwnedArray<FuncState> m_fstate;
     uint32_t m_state = kStateChecked;
     int32_t m_rc = 0;

@@ -52,11 +52,28 @@ Payload* PayloadList::find_by_build_id(const BuildId& id) const noexcept {
 }
 
 uint64_t PayloadList::find_new_symbol(const char* name) const noexcept {
+    uint64_t value = 0;
+    find_new_symbol_owner(name, &value);
+    return value;
+}
+
+Payload* PayloadList::find_new_symbol_owner(const char* name, uint64_t* value) const noexcept {
     for (Payload* p = m_head; p; p = p->next) {
-        if (const PayloadSymbol* s = p->find_new_symbol(name))
-            return s->value;
+        if (const PayloadSymbol* s = p->find_new_symbol(name)) {
+            *value = s->value;
+            return p;
+        }
     }
-    return 0;
+    *value = 0;
+    return nullptr;
+}
+
+Payload* PayloadList::find_text_owner(uint64_t addr, uint64_t len) const noexcept {
+    for (Payload* p = m_head; p; p = p->next) {
+        if (p->text().contains(addr, len))
+            return p;
+    }
+    return nullptr;
 }
 
 }  // namespace livepatch

@@ -21,6 +21,13 @@ bool Rendezvous::busy() const noexcept { return load(m_busy); }
 
 bool Rendezvous::pending() const noexcept { return load(m_active) != 0; }
 
+bool Rendezvous::wait_finished() const noexcept {
+    const uint64_t until = port::now_ns() + kFinishWaitNs;
+    while (load(m_busy) && !load(m_active) && port::now_ns() < until)
+        port::cpu_relax();
+    return !load(m_busy);
+}
+
 int32_t Rendezvous::schedule(Action action, Done done, void* ctx, uint64_t timeout_ns) noexcept {
     // Xen: "Fail if an operation is already scheduled." A released one may still be in `done`
     // on its master (a caller that saw the final rc in GET may act again at once): wait for it.
@@ -69,10 +76,12 @@ void Rendezvous::check(unsigned cpu) noexcept {
     if (cpu >= port::kMaxCpus)
         return;
     // Fast path: one relaxed load of this CPU's own cache line.
-    const uint32_t gen = __atomic_load_n(&m_mark[cpu].gen, __ATOMIC_RELAXED);
+    if (!__atomic_load_n(&m_mark[cpu].gen, __ATOMIC_RELAXED))
+        return;
+    // Take the mark atomically: a newer generation's mark set meanwhile is never lost.
+    const uint32_t gen = __atomic_exchange_n(&m_mark[cpu].gen, 0u, __ATOMIC_ACQ_REL);
     if (!gen)
         return;
-    store(m_mark[cpu].gen, 0u);
     // A mark of an older generation, or work already finished or abandoned: nothing to join.
     uint32_t before = 0;
     if (load(m_active) != gen || !arrive(gen, &before))
@@ -131,6 +140,7 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
         port::mask_nmi();
         const uint64_t a = port::now_ns();
         rc = m_action(m_ctx);
+        report.action_ran = true;
         report.action_ns = port::now_ns() - a;
         port::post_action();
         port::unmask_nmi();

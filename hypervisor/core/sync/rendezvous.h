@@ -24,6 +24,7 @@ struct RendezvousReport {
     uint64_t gather_ns = 0;    // master start .. every CPU arrived (or the timeout)
     uint64_t window_ns = 0;    // every CPU arrived .. released (0 when never all held)
     uint64_t action_ns = 0;    // the action alone
+    bool action_ran = false;   // every CPU was held and the action ran (whatever its rc)
     uint32_t nr_missing = 0;   // CPUs that had not arrived at the timeout
     uint32_t missing[port::kMaxCpus / 32] = {};
 };
@@ -48,6 +49,10 @@ public:
 
     // True from schedule() until the master releases the CPUs (Xen: livepatch_work.do_work).
     bool pending() const noexcept;
+
+    // Waits (bounded by kFinishWaitNs) while a released rendezvous is still in `done` on its
+    // master, so that the caller sees its outcome complete. Returns !busy().
+    bool wait_finished() const noexcept;
 
     static constexpr uint64_t kDefaultTimeoutNs = 30'000'000;
     // How long schedule() waits for a released rendezvous's master to finish `done`.

@@ -59,7 +59,7 @@ void cpu_main(unsigned id) {
             g_options.work(id, g_options.ctx);
             self.progress.fetch_add(1, std::memory_order_relaxed);
         } else {
-            // Idle loop: sleep until an IPI (or a periodic tick) arrives.
+            // Idle loop: sleep until an IPI arrives.
             const uint32_t seen = self.ipi.load(std::memory_order_acquire);
             if (!seen)
                 self.ipi.wait(0, std::memory_order_acquire);

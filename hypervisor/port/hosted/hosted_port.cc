@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <map>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "hosted.h"
 #include "livepatch/errc.h"
@@ -31,6 +33,27 @@ constexpr uintptr_t kPage = 4096;
 
 uintptr_t page_down(uintptr_t a) { return a & ~(kPage - 1); }
 uintptr_t page_up(uintptr_t a) { return (a + kPage - 1) & ~(kPage - 1); }
+
+// Restoring text to read-only after a patch (an mprotect of the image and every payload's text,
+// with its TLB shootdown) runs on a housekeeping thread rather than on the master pCPU right after
+// it releases the others, so no guest vCPU waits for it. The next text_write_begin waits for it.
+// Never destroyed: the housekeeping thread may still wait on them while the process exits.
+std::mutex& g_prot_lock = *new std::mutex;
+std::condition_variable& g_prot_cv = *new std::condition_variable;
+bool g_reprotect_pending = false;
+bool g_worker_started = false;
+
+bool set_text_prot(int prot);
+
+void reprotect_worker() {
+    std::unique_lock<std::mutex> lk(g_prot_lock);
+    for (;;) {
+        g_prot_cv.wait(lk, [] { return g_reprotect_pending; });
+        set_text_prot(PROT_READ | PROT_EXEC);
+        g_reprotect_pending = false;
+        g_prot_cv.notify_all();
+    }
+}
 
 bool set_text_prot(int prot) {
     const Image& img = image();
@@ -149,10 +172,17 @@ bool hypervisor_build_id(const uint8_t** id, uint32_t* len) noexcept {
 TextRange hypervisor_text() noexcept { return {image().text_start, image().text_end}; }
 
 void log(LogLevel level, const char* message) noexcept {
+    // One write(2) per line: whole lines even from concurrent CPUs, and no stdio lock held by a
+    // pCPU (the rendezvous master logs right after the window).
     static const char* const kLevel[] = {"ERR", "WARN", "INFO", "DBG"};
-    static std::mutex lock;
-    std::lock_guard<std::mutex> g(lock);
-    fprintf(stderr, "(XEN) [%s] %s\n", kLevel[static_cast<int>(level) & 3], message);
+    char line[600];
+    const int n = snprintf(line, sizeof line, "(XEN) [%s] %s\n", kLevel[static_cast<int>(level) & 3], message);
+    if (n > 0) {
+        const size_t len = static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1;
+        if (write(STDERR_FILENO, line, len) < 0) {
+            // nowhere left to report it
+        }
+    }
 }
 
 uint64_t now_ns() noexcept {
@@ -164,6 +194,8 @@ uint64_t now_ns() noexcept {
 int safety_check() noexcept { return g_safety_failure ? static_cast<int>(Errc::kEBUSY) : 0; }
 
 int text_write_begin() noexcept {
+    std::unique_lock<std::mutex> lk(g_prot_lock);
+    g_prot_cv.wait(lk, [] { return !g_reprotect_pending; });
     return set_text_prot(PROT_READ | PROT_WRITE | PROT_EXEC) ? 0 : static_cast<int>(Errc::kEINVAL);
 }
 
@@ -173,7 +205,15 @@ void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept {
     __builtin___clear_cache(reinterpret_cast<char*>(dst), reinterpret_cast<char*>(dst + len));
 }
 
-void text_write_end() noexcept { set_text_prot(PROT_READ | PROT_EXEC); }
+void text_write_end() noexcept {
+    std::lock_guard<std::mutex> lk(g_prot_lock);
+    if (!g_worker_started) {
+        std::thread(reprotect_worker).detach();
+        g_worker_started = true;
+    }
+    g_reprotect_pending = true;
+    g_prot_cv.notify_all();
+}
 
 void post_action() noexcept {
 #if defined(__x86_64__)

@@ -88,6 +88,7 @@ struct EngineReset {
             if (run(n, LIVEPATCH_ACTION_REVERT) != 0)
                 break;
         }
+        // Unload newest first: a payload others link against is refused until they are gone.
         for (;;) {
             xen_sysctl_livepatch_op op{};
             std::vector<char> names(4096);
@@ -104,7 +105,10 @@ struct EngineReset {
             const int32_t n = livepatch_op(&op);
             if (n <= 0)
                 break;
-            REQUIRE(action(names.data(), LIVEPATCH_ACTION_UNLOAD) == 0);
+            std::vector<std::string> listed;
+            for (size_t off = 0; listed.size() < static_cast<size_t>(n); off += listed.back().size() + 1)
+                listed.emplace_back(names.data() + off);
+            REQUIRE(action(listed.back(), LIVEPATCH_ACTION_UNLOAD) == 0);
         }
     }
     static const Payload* top() {
@@ -269,6 +273,115 @@ TEST_CASE("expectations: checked at APPLY; a mismatch is refused and text is unt
     f->expect.flags = 0;
 }
 
+// The address of a new (global) symbol of loaded payload `name`, as a pointer to int.
+int* payload_int(const std::string& payload, const char* symbol) {
+    int* out = nullptr;
+    REQUIRE(Engine::instance().with_payload(payload.c_str(), [&](const Payload& p) {
+        const PayloadSymbol* s = p.find_new_symbol(symbol);
+        REQUIRE(s);
+        out = reinterpret_cast<int*>(s->value);
+    }));
+    return out;
+}
+
+TEST_CASE("hooks: pre-hook vetoes, action hooks that refuse, post hooks, and -EAGAIN while pending") {
+    EngineReset reset;
+    const auto before = text_copy();
+    REQUIRE(upload("hooked", fixture("hooked")) == 0);
+    int* rc_preapply = payload_int("hooked", "hook_rc_preapply");
+    int* rc_apply = payload_int("hooked", "hook_rc_apply");
+    int* rc_prerevert = payload_int("hooked", "hook_rc_prerevert");
+    int* rc_revert = payload_int("hooked", "hook_rc_revert");
+    int* post_apply = payload_int("hooked", "post_apply_calls");
+    int* post_revert = payload_int("hooked", "post_revert_calls");
+    int* loads = payload_int("hooked", "load_calls");
+
+    // A pre-apply veto: the hypercall returns 0, the status carries the hook's rc, nothing runs.
+    *rc_preapply = -1;
+    int32_t hrc = 1;
+    CHECK(run("hooked", LIVEPATCH_ACTION_APPLY, 0, &hrc) == -1);
+    CHECK(hrc == 0);
+    CHECK(state_of("hooked") == kStateChecked);
+    CHECK(*post_apply == 0);
+    CHECK(text_copy() == before);
+
+    // The apply action hook refuses inside the window: no record is patched.
+    *rc_preapply = 0;
+    *rc_apply = -5;
+    CHECK(run("hooked", LIVEPATCH_ACTION_APPLY) == -5);
+    CHECK(state_of("hooked") == kStateChecked);
+    CHECK(text_copy() == before);
+
+    // Accepted: GET reports -EAGAIN until a CPU reaches its safe point, then 0; post hook ran.
+    *rc_apply = 0;
+    const int post_before = *post_apply, loads_before = *loads;
+    REQUIRE(action("hooked", LIVEPATCH_ACTION_APPLY) == 0);
+    xen_livepatch_status st{};
+    REQUIRE(get("hooked", &st) == 0);
+    CHECK(st.rc == to_xen_rc(Errc::kEAGAIN));
+    CHECK(action("hooked", LIVEPATCH_ACTION_REVERT) == to_xen_rc(Errc::kEBUSY));  // work pending on it
+    livepatch_check_work();
+    REQUIRE(get("hooked", &st) == 0);
+    CHECK(st.rc == 0);
+    CHECK(st.state == kStateApplied);
+    CHECK(*post_apply == post_before + 1);
+    CHECK(*loads == loads_before + 1);
+    CHECK(xev()[0] == 0xe9);
+
+    // A pre-revert veto, then a refusing revert action hook: still applied, text still patched.
+    const auto patched = text_copy();
+    *rc_prerevert = -1;
+    CHECK(run("hooked", LIVEPATCH_ACTION_REVERT, 0, &hrc) == -1);
+    CHECK(hrc == 0);
+    *rc_prerevert = 0;
+    *rc_revert = -7;
+    CHECK(run("hooked", LIVEPATCH_ACTION_REVERT) == -7);
+    CHECK(state_of("hooked") == kStateApplied);
+    CHECK(text_copy() == patched);
+    *rc_revert = 0;
+    CHECK(run("hooked", LIVEPATCH_ACTION_REVERT) == 0);
+    // Post hooks pair with pre hooks that let the action run: they ran after the refused revert
+    // (its action hook ran and said no) and after this one; never after a veto or a timeout.
+    CHECK(*post_revert == 2);
+    CHECK(text_copy() == before);
+}
+
+TEST_CASE("a failed REPLACE keeps the previous set applied, byte for byte") {
+    EngineReset reset;
+    REQUIRE(upload("statics", fixture("statics")) == 0);
+    REQUIRE(upload("nop", fixture("nop")) == 0);
+    REQUIRE(run("statics", LIVEPATCH_ACTION_APPLY) == 0);
+    const auto applied = text_copy();
+
+    // nop's expectation does not match the live bytes: REPLACE fails inside the window.
+    livepatch_func* f = nullptr;
+    REQUIRE(Engine::instance().with_payload(
+        "nop", [&](const Payload& p) { f = const_cast<livepatch_func*>(&p.funcs()[0]); }));
+    f->expect.flags = static_cast<uint8_t>(1u | (4u << 1));
+    memset(f->expect.data, 0x90, 4);
+    int32_t hrc = 1;
+    CHECK(run("nop", LIVEPATCH_ACTION_REPLACE, 0, &hrc) == to_xen_rc(Errc::kEINVAL));
+    CHECK(hrc == 0);
+    CHECK(state_of("statics") == kStateApplied);
+    CHECK(state_of("nop") == kStateChecked);
+    CHECK(text_copy() == applied);
+    f->expect.flags = 0;
+
+    // And a REPLACE that succeeds leaves only the new payload applied.
+    CHECK(run("nop", LIVEPATCH_ACTION_REPLACE) == 0);
+    CHECK(state_of("statics") == kStateChecked);
+    CHECK(state_of("nop") == kStateApplied);
+}
+
+TEST_CASE("UNLOAD of a payload another one links against is refused until that one is gone") {
+    EngineReset reset;
+    REQUIRE(upload("hello", fixture("hello")) == 0);
+    REQUIRE(upload("stacked", fixture("stacked")) == 0);  // resolves hello_calls from hello
+    CHECK(action("hello", LIVEPATCH_ACTION_UNLOAD) == to_xen_rc(Errc::kEBUSY));
+    CHECK(action("stacked", LIVEPATCH_ACTION_UNLOAD) == 0);
+    CHECK(action("hello", LIVEPATCH_ACTION_UNLOAD) == 0);
+}
+
 TEST_CASE("sysctl argument checks") {
     EngineReset reset;
     xen_sysctl_livepatch_op op{};
@@ -301,6 +414,18 @@ TEST_CASE("sysctl argument checks") {
     CHECK(livepatch_op(&g) == to_xen_rc(Errc::kEFAULT));
     CHECK(get("abc", &st) == to_xen_rc(Errc::kENOENT));
 
+    // UPLOAD reports every bad name as -EINVAL (Xen's verify_payload), an unreadable one too.
+    {
+        xen_sysctl_livepatch_op u{};
+        u.cmd = XEN_SYSCTL_LIVEPATCH_UPLOAD;
+        std::vector<uint8_t> bytes = fixture("hello");
+        set_name(u.u.upload.name, n);
+        set_xen_guest_handle(u.u.upload.name.name, static_cast<char*>(nullptr));
+        u.u.upload.size = bytes.size();
+        set_xen_guest_handle(u.u.upload.payload, bytes.data());
+        CHECK(livepatch_op(&u) == to_xen_rc(Errc::kEINVAL));
+    }
+
     // UPLOAD sizes: 0 and over 2 MiB.
     std::vector<uint8_t> none;
     CHECK(upload("x", none) == to_xen_rc(Errc::kEINVAL));
@@ -317,9 +442,6 @@ TEST_CASE("sysctl argument checks") {
     a.u.action.pad = 1;
     CHECK(livepatch_op(&a) == to_xen_rc(Errc::kEINVAL));
     a.u.action.pad = 0;
-    a.u.action.flags = 2;
-    CHECK(livepatch_op(&a) == to_xen_rc(Errc::kEINVAL));
-    a.u.action.flags = 0;
     a.u.action.cmd = 9;
     CHECK(livepatch_op(&a) == to_xen_rc(Errc::kEOPNOTSUPP));
     CHECK(action("nosuch", LIVEPATCH_ACTION_APPLY) == to_xen_rc(Errc::kENOENT));
@@ -367,9 +489,11 @@ TEST_CASE("LIST: probe, pagination, version changes") {
     CHECK(l.u.list.nr == 0);
     CHECK(l.u.list.name_total_size == 12);
 
-    // idx past the end, nr too large, pad.
+    // idx past the end (with and without entries wanted), nr too large, pad.
     l.u.list.idx = 3;
     l.u.list.nr = 2;
+    CHECK(livepatch_op(&l) == to_xen_rc(Errc::kEINVAL));
+    l.u.list.nr = 0;
     CHECK(livepatch_op(&l) == to_xen_rc(Errc::kEINVAL));
     l.u.list.idx = 0;
     l.u.list.nr = 1025;
