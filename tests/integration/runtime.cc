@@ -29,6 +29,9 @@ struct Runtime {
         dir = tmpl;
         socket = dir + "/run/livepatch.sock";
         livepatch_init();  // before any pCPU reaches a safe point
+        // Thousands of actions run here: keep the log to warnings and errors unless asked.
+        if (!getenv("LP_VERBOSE"))
+            hosted::set_log_level(1);
         if (!hosted::start_server(socket)) {
             fprintf(stderr, "integration tests: cannot start the control socket at %s\n", socket.c_str());
             abort();

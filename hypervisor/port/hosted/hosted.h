@@ -65,6 +65,11 @@ uint64_t ipis_sent();
 // h names arena bytes starting at offset h - 1 (0 is NULL). Pass nullptr to clear.
 void set_guest_arena(uint8_t* base, size_t len);
 
+// --- log ---------------------------------------------------------------------------------------------
+
+// Lines less severe than `level` (0 error, 1 warning, 2 info, 3 debug) are dropped. Default: info.
+void set_log_level(int level);
+
 // --- fault injection --------------------------------------------------------------------------------
 
 // The safety check (Xen: active waitqueues) fails with -EBUSY while set.

@@ -25,6 +25,7 @@ namespace {
 std::mutex g_mem_lock;
 std::map<uintptr_t, size_t> g_exec_regions;  // payload text regions (RX), by address
 std::atomic<bool> g_safety_failure{false};
+std::atomic<int> g_log_level{2};
 
 thread_local uint8_t* t_arena = nullptr;
 thread_local size_t t_arena_len = 0;
@@ -76,6 +77,8 @@ void set_guest_arena(uint8_t* base, size_t len) {
 }
 
 void set_safety_failure(bool fail) { g_safety_failure = fail; }
+
+void set_log_level(int level) { g_log_level = level; }
 
 }  // namespace livepatch::hosted
 
@@ -175,6 +178,8 @@ void log(LogLevel level, const char* message) noexcept {
     // One write(2) per line: whole lines even from concurrent CPUs, and no stdio lock held by a
     // pCPU (the rendezvous master logs right after the window).
     static const char* const kLevel[] = {"ERR", "WARN", "INFO", "DBG"};
+    if (static_cast<int>(level) > g_log_level.load(std::memory_order_relaxed))
+        return;
     char line[600];
     const int n = snprintf(line, sizeof line, "(XEN) [%s] %s\n", kLevel[static_cast<int>(level) & 3], message);
     if (n > 0) {
