@@ -131,10 +131,12 @@ $(eval $(call variant_rules,asan))
 # Test fixtures: real payloads compiled by gcc, linked with a build-id, given Xen's notes.
 include tests/fixtures/fixtures.mk
 include xl-tool/xl-tool.mk
+include payloads/builder/builder.mk
+include payloads/examples/examples.mk
 
 # ---------------------------------------------------------------------------------------------
 all: $(BUILD)/release/lib/liblivepatch-core.a $(BUILD)/release/bin/unit-tests fixtures \
-     $(BUILD)/release/bin/hosted-hypervisor $(BUILD)/bin/hosted-hypervisor
+     $(BUILD)/release/bin/hosted-hypervisor $(BUILD)/bin/hosted-hypervisor $(BUILD)/bin/xen-livepatch
 
 # The hosted hypervisor at its documented place.
 $(BUILD)/bin/hosted-hypervisor: $(BUILD)/release/bin/hosted-hypervisor
@@ -145,7 +147,10 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stac
 
 test: all $(BUILD)/asan/bin/unit-tests check-freestanding check-freestanding-selftest fuzz \
       $(BUILD)/release/bin/integration-tests $(BUILD)/asan/bin/integration-tests \
-      $(ITEST_PAYLOADS_release) $(ITEST_PAYLOADS_asan)
+      $(ITEST_PAYLOADS_release) $(ITEST_PAYLOADS_asan) \
+      $(BUILD)/release/bin/xen-livepatch $(BUILD)/asan/bin/xen-livepatch \
+      $(BUILD)/release/bin/tool-tests $(BUILD)/asan/bin/tool-tests $(BUILD)/asan/bin/hosted-hypervisor \
+      $(TOOL_PAYLOADS_release) $(TOOL_PAYLOADS_asan) $(BUILDER_TEST_PREREQS) $(SAMPLE_TEST_PREREQS)
 	@echo "== unit tests (release)"
 	$(BUILD)/release/bin/unit-tests
 	@echo "== unit tests (AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer)"
@@ -154,6 +159,12 @@ test: all $(BUILD)/asan/bin/unit-tests check-freestanding check-freestanding-sel
 	LP_ITEST_PAYLOADS=$(BUILD)/release/itest-payloads $(BUILD)/release/bin/integration-tests
 	@echo "== integration tests: the hosted hypervisor (sanitizers)"
 	$(SAN_ENV) LP_ITEST_PAYLOADS=$(BUILD)/asan/itest-payloads $(BUILD)/asan/bin/integration-tests
+	@echo "== xen-livepatch tool tests (release)"
+	$(call TOOL_TEST_ENV,release) $(BUILD)/release/bin/tool-tests
+	@echo "== xen-livepatch tool tests (sanitizers)"
+	$(SAN_ENV) $(call TOOL_TEST_ENV,asan) $(BUILD)/asan/bin/tool-tests
+	$(BUILDER_TEST_RUN)
+	$(SAMPLE_TEST_RUN)
 	@echo "make test: all suites passed"
 
 # The core as one relocatable object, checked for undefined references.

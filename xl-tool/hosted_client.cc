@@ -202,23 +202,31 @@ int HostedClient::sysctl(xen_sysctl& op, std::vector<uint8_t>& arena) {
 }
 
 std::optional<std::string> HostedClient::detail(const std::string& name) {
-    std::vector<uint8_t> arena(name.begin(), name.end());
+    return json_request(wire::kDetail, "detail", name);
+}
+
+std::optional<std::string> HostedClient::guest(const std::string& request) {
+    return json_request(wire::kGuest, "guest request", request);
+}
+
+std::optional<std::string> HostedClient::json_request(uint16_t kind, const char* what, const std::string& word) {
+    std::vector<uint8_t> arena(word.begin(), word.end());
     arena.push_back(0);
     int32_t rc = 0;
     uint32_t len = 0;
-    if (exchange(wire::kDetail, nullptr, 0, arena, &rc, &len))
+    if (exchange(kind, nullptr, 0, arena, &rc, &len))
         return std::nullopt;
     if (rc < 0) {
         if (len) {
             protocol_failure("a body after an error");
         } else {
-            m_error = std::string("detail: ") + strerror(-rc);
+            m_error = std::string(what) + ": " + strerror(-rc);
             m_last_rc = rc;
         }
         return std::nullopt;
     }
     if (len > kMaxDetail) {
-        protocol_failure("detail too large");
+        protocol_failure(std::string(what) + " too large");
         return std::nullopt;
     }
     std::string json(len, '\0');

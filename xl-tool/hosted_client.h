@@ -1,7 +1,7 @@
 // A client of the hosted hypervisor's control socket (hypervisor/port/hosted/wire_protocol.h):
-// XEN_SYSCTL_livepatch_op with the arena as guest memory, the per-payload detail query, and
-// wrappers with libxenctrl's semantics (xc_livepatch_upload/get/list/action). Used by the
-// integration tests and by the dom0 tool.
+// XEN_SYSCTL_livepatch_op with the arena as guest memory, the per-payload detail query, the guest
+// observation requests, and wrappers with libxenctrl's semantics (xc_livepatch_upload/get/list/
+// action). Used by the integration tests, the dom0 tool and guest-probe.
 //
 // Return convention: every call that talks to the hypervisor returns the hypercall's rc (>= 0, or
 // -errno from the hypervisor), or -errno of a transport failure (-ECONNREFUSED, -ECONNRESET,
@@ -89,6 +89,11 @@ public:
     // failure (last_rc() says which).
     std::optional<std::string> detail(const std::string& name);
 
+    // The JSON answer to guest request `request` (hypervisor/port/hosted/guest_probe.h: "stats",
+    // "extraversion", ...); nullopt on a refusal (last_rc(): -EINVAL unknown request, -ENODEV no
+    // guests, -ETIMEDOUT no vCPU took the probe) or a failure.
+    std::optional<std::string> guest(const std::string& request);
+
     // --- libxenctrl-style wrappers (names longer than 127 characters: -EINVAL, as libxc) ------
 
     // xc_livepatch_upload: rc of UPLOAD.
@@ -108,6 +113,7 @@ public:
 
 private:
     int transport_failure(int err, const std::string& what);
+    std::optional<std::string> json_request(uint16_t kind, const char* what, const std::string& word);
     int protocol_failure(const std::string& what);
     int exchange(uint16_t kind, const void* head, size_t head_len, const std::vector<uint8_t>& arena,
                  int32_t* rc, uint32_t* reply_len);

@@ -1,0 +1,16 @@
+/* A load hook that holds the rendezvous window for 1.5 s (it runs on the master with every pCPU
+ * parked): APPLY stays in progress (GET rc -EAGAIN) that long. No function records. */
+#include "fixture_payload.h"
+
+/* livepatch::port::now_ns(), the hosted hypervisor's monotonic clock. */
+extern uint64_t hv_now_ns(void) __asm__("_ZN9livepatch4port6now_nsEv");
+
+static void hold_window(void)
+{
+    const uint64_t start = hv_now_ns();
+    while (hv_now_ns() - start < 1500000000ull)
+        __asm__ volatile("pause");
+}
+
+typedef void (*hook_fn)(void);
+static hook_fn load_hooks[] LP_SECTION(".livepatch.hooks.load") = {hold_window};

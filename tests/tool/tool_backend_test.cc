@@ -1,0 +1,98 @@
+// Backends: selection (--backend, auto), the socket (--socket, XEN_LIVEPATCH_SOCKET, default),
+// and what happens when the hypervisor cannot be reached: a clear message and exit 1 (Xen's tool
+// exits 0 there).
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include "tool_harness.h"
+
+using namespace tooltest;
+
+TEST_SUITE("tool backend") {
+
+TEST_CASE("--backend=xen on a machine without Xen: non-zero, 'failed to get the handler' and why") {
+    REQUIRE(access("/dev/xen/privcmd", F_OK) != 0);  // this test needs a host without Xen
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"--backend=xen", "list"}, {"--backend", "xen", "apply", "x"}}) {
+        const Run r = run_tool(args);
+        CHECK(r.code == 1);
+        CHECK(r.out.empty());
+        CHECK(r.err.find("failed to get the handler\n") != std::string::npos);
+        CHECK(r.err.find("connect failed: ") != std::string::npos);
+        CHECK(r.err.find("cannot open libxenctrl's hypervisor interface (xc_interface_open)") != std::string::npos);
+    }
+    const Json j = run_tool({"--json", "--backend=xen", "list"}).json();
+    CHECK(j["ok"] == false);
+    CHECK(j["exit_code"] == 1);
+    CHECK(j["backend"] == "xen");
+    CHECK(j["error"]["step"] == "connect");
+}
+
+TEST_CASE("--backend=auto without Xen's privcmd chooses hosted") {
+    Hypervisor hv;
+    for (const char* b : {"--backend=auto", "--backend=hosted"}) {
+        const Run r = hv.tool({"--json", b, "list"});
+        CHECK(r.code == 0);
+        CHECK(r.json()["backend"] == "hosted");
+    }
+    CHECK(hv.tool({"--json", "list"}).json()["backend"] == "hosted");  // auto is the default
+}
+
+TEST_CASE("a missing socket: a clear error and exit 1") {
+    const Run r = run_tool({"--socket", "/nonexistent/lp.sock", "list"});
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("failed to get the handler\n", 0) == 0);
+    CHECK(r.err.find("xen-livepatch: list: connect failed: ENOENT (2, No such file or directory): cannot reach "
+                     "the hosted hypervisor: connect to /nonexistent/lp.sock: No such file or directory (is "
+                     "hosted-hypervisor running?") != std::string::npos);
+    for (const char* cmd : {"apply", "revert", "unload", "replace", "status"})
+        CHECK(run_tool({"--socket", "/nonexistent/lp.sock", cmd, "x"}).code == 1);
+    CHECK(run_tool({"--socket", "/nonexistent/lp.sock", "upload", "x", "/etc/hostname"}).code == 1);
+    CHECK(run_tool({"--socket", "/nonexistent/lp.sock", "load", "/etc/hostname"}).code == 1);
+}
+
+TEST_CASE("a socket nobody listens on: ECONNREFUSED, exit 1") {
+    std::string sock;
+    {
+        Hypervisor hv;
+        sock = hv.socket();
+        // A plain file where the socket should be: connect is refused.
+        hv.stop();
+        unlink(sock.c_str());
+        write_file(sock, "");
+        const Run r = run_tool({"--socket", sock, "list"});
+        CHECK(r.code == 1);
+        CHECK(r.err.find("connect failed: ECONNREFUSED") != std::string::npos);
+    }
+}
+
+TEST_CASE("XEN_LIVEPATCH_SOCKET names the socket; --socket wins over it") {
+    Hypervisor hv;
+    const Run env = run_tool({"list"}, {{"XEN_LIVEPATCH_SOCKET", hv.socket()}});
+    CHECK(env.code == 0);
+    CHECK(env.out == "Nothing to list\n");
+    const Run both = run_tool({"--socket", "/nonexistent/lp.sock", "list"}, {{"XEN_LIVEPATCH_SOCKET", hv.socket()}});
+    CHECK(both.code == 1);
+    const Run flag = run_tool({"--socket", hv.socket(), "list"}, {{"XEN_LIVEPATCH_SOCKET", "/nonexistent/lp.sock"}});
+    CHECK(flag.code == 0);
+}
+
+TEST_CASE("without --socket or the variable the default socket is tried") {
+    if (access("/run/hosted-hypervisor/livepatch.sock", F_OK) == 0)
+        return;  // a hosted hypervisor runs at the default place: nothing to show
+    const Run r = run_tool({"list"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("connect to /run/hosted-hypervisor/livepatch.sock") != std::string::npos);
+}
+
+TEST_CASE("the hypervisor going away between commands") {
+    Hypervisor hv;
+    REQUIRE(hv.tool({"upload", "extra", payload("extra")}).code == 0);
+    hv.stop();
+    const Run r = hv.tool({"apply", "extra"});
+    CHECK(r.code == 1);
+    CHECK(r.err.rfind("failed to get the handler\n", 0) == 0);
+}
+
+}  // TEST_SUITE

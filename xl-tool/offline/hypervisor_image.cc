@@ -1,0 +1,179 @@
+#include "hypervisor_image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "arch/arch.h"
+#include "payload_info.h"
+
+namespace livepatch::tool::offline {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kMaxImageSpan = 1ull << 30;  // allocated sections must fit in 1 GiB
+
+// Closes the file and the libelf handle on every path.
+struct OpenElf {
+    int fd = -1;
+    Elf* elf = nullptr;
+    ~OpenElf() {
+        if (elf)
+            elf_end(elf);
+        if (fd >= 0)
+            close(fd);
+    }
+};
+
+// Sections that occupy the image's address space (a TLS NOBITS section only describes a template).
+bool occupies(const GElf_Shdr& sh) {
+    return (sh.sh_flags & SHF_ALLOC) && !((sh.sh_flags & SHF_TLS) && sh.sh_type == SHT_NOBITS);
+}
+
+}  // namespace
+
+std::unique_ptr<HypervisorImage> HypervisorImage::load(const std::string& path) {
+    std::unique_ptr<HypervisorImage> img(new HypervisorImage);
+    img->m_path = path;
+    img->read(path);
+    return img;
+}
+
+HypervisorImage::~HypervisorImage() {
+    if (m_map)
+        munmap(m_map, m_map_size);
+}
+
+void HypervisorImage::read(const std::string& path) {
+    auto fail = [&](const std::string& why) { throw std::runtime_error(path + ": " + why); };
+    if (elf_version(EV_CURRENT) == EV_NONE)
+        fail("libelf is too old");
+    OpenElf f;
+    f.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f.fd < 0)
+        fail(std::string("cannot open the hypervisor image: ") + strerror(errno));
+    f.elf = elf_begin(f.fd, ELF_C_READ_MMAP, nullptr);
+    GElf_Ehdr eh;
+    size_t shstrndx = 0;
+    if (!f.elf || elf_kind(f.elf) != ELF_K_ELF || !gelf_getehdr(f.elf, &eh) ||
+        elf_getshdrstrndx(f.elf, &shstrndx) != 0)
+        fail("not an ELF file with a section table (expected xen-syms or the hosted hypervisor's binary)");
+    if (gelf_getclass(f.elf) != ELFCLASS64 || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
+        fail("not an ELF64 executable (expected xen-syms or the hosted hypervisor's binary)");
+    struct stat st;
+    size_t nsections = 0;
+    if (fstat(f.fd, &st) != 0 || elf_getshdrnum(f.elf, &nsections) != 0 ||
+        eh.e_shoff > static_cast<uint64_t>(st.st_size) ||
+        nsections > (static_cast<uint64_t>(st.st_size) - eh.e_shoff) / sizeof(Elf64_Shdr))
+        fail("the section header table is not inside the file (truncated?)");
+    m_machine = eh.e_machine;
+    if (m_machine != arch::elf_machine())
+        fail("the image is for " + machine_name(m_machine) + ", but this xen-livepatch checks " +
+             machine_name(arch::elf_machine()) + " payloads");
+
+    // The span of the allocated sections, page aligned at the bottom so page offsets survive.
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(f.elf, scn));) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || !occupies(sh))
+            continue;
+        lo = std::min<uint64_t>(lo, sh.sh_addr);
+        hi = std::max<uint64_t>(hi, sh.sh_addr + sh.sh_size);
+    }
+    if (lo >= hi)
+        fail("the image has no allocated sections");
+    m_link_lo = lo & ~(kPage - 1);
+    if (hi - m_link_lo > kMaxImageSpan)
+        fail("the allocated sections span more than 1 GiB");
+    m_map_size = (hi - m_link_lo + kPage - 1) & ~(kPage - 1);
+    m_map = mmap(nullptr, m_map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m_map == MAP_FAILED) {
+        m_map = nullptr;
+        fail(std::string("cannot map the image: ") + strerror(errno));
+    }
+    auto* map = static_cast<uint8_t*>(m_map);
+
+    Elf_Scn* symtab = nullptr;
+    GElf_Shdr symtab_sh{};
+    for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(f.elf, scn));) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        const char* name = elf_strptr(f.elf, shstrndx, sh.sh_name);
+        if (occupies(sh) && sh.sh_type != SHT_NOBITS && sh.sh_size) {
+            Elf_Data* d = elf_rawdata(scn, nullptr);
+            if (!d || d->d_size != sh.sh_size)
+                fail(std::string("section ") + (name ? name : "?") + ": data outside the file");
+            memcpy(map + (sh.sh_addr - m_link_lo), d->d_buf, d->d_size);
+        }
+        if (name && !strcmp(name, ".text")) {
+            m_text_start = sh.sh_addr;
+            m_text_end = sh.sh_addr + sh.sh_size;
+        }
+        if (sh.sh_type == SHT_NOTE && m_build_id.empty()) {
+            Elf_Data* d = elf_getdata(scn, nullptr);
+            GElf_Nhdr nh;
+            size_t off = 0, name_off = 0, desc_off = 0;
+            while (d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+                const char* note_name = static_cast<const char*>(d->d_buf) + name_off;
+                if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && !memcmp(note_name, "GNU", 4)) {
+                    const auto* desc = static_cast<const uint8_t*>(d->d_buf) + desc_off;
+                    m_build_id.assign(desc, desc + nh.n_descsz);
+                    break;
+                }
+            }
+        }
+        if (sh.sh_type == SHT_SYMTAB && !symtab) {
+            symtab = scn;
+            symtab_sh = sh;
+        }
+    }
+    if (!m_text_start)
+        fail("the image has no .text section");
+    if (!symtab || !symtab_sh.sh_entsize)
+        fail("the image has no symbol table (a stripped binary cannot be checked against)");
+
+    // Symbols as the hypervisor names them (hypervisor/port/hosted/image.cc; Xen's symbols tool).
+    Elf_Data* d = elf_getdata(symtab, nullptr);
+    const size_t n = d ? symtab_sh.sh_size / symtab_sh.sh_entsize : 0;
+    std::string file;
+    for (size_t i = 1; i < n; ++i) {
+        GElf_Sym sym;
+        if (!gelf_getsym(d, static_cast<int>(i), &sym))
+            continue;
+        const char* sname = elf_strptr(f.elf, symtab_sh.sh_link, sym.st_name);
+        const int type = GELF_ST_TYPE(sym.st_info);
+        if (type == STT_FILE) {
+            file = sname ? sname : "";
+            continue;
+        }
+        if (!sname || !*sname || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+            continue;
+        if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE)
+            continue;
+        if (sym.st_value < m_link_lo || sym.st_value > m_link_lo + m_map_size)
+            continue;  // not in an allocated section: not in the running hypervisor's table
+        std::string full = sname;
+        if (GELF_ST_BIND(sym.st_info) == STB_LOCAL && !file.empty())
+            full = file + "#" + sname;
+        m_names.push_back(std::move(full));
+        m_entries.push_back({m_names.back().c_str(), sym.st_value + bias(), sym.st_size});
+    }
+    if (m_entries.empty())
+        fail("the image's symbol table has no symbols");
+    auto table = SymbolTable::build(Span<const SymbolEntry>(m_entries.data(), m_entries.size()));
+    if (!table)
+        fail("out of memory for the symbol table index");
+    m_table = std::move(table).value();
+}
+
+}  // namespace livepatch::tool::offline
