@@ -172,6 +172,10 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
         if (p->m_hooks.prerevert) {
             const int rc = reinterpret_cast<RcHook>(p->m_hooks.prerevert)(p);
             if (rc) {
+                p->m_last = ActionRecord{};
+                p->m_last.cmd = cmd;
+                p->m_last.rc = rc;
+                p->m_last.vetoed = true;
                 __atomic_store_n(&p->m_rc, rc, __ATOMIC_RELEASE);
                 log_line(port::LogLevel::error, p->name(), ": pre-revert hook vetoed, rc=", "", rc, true);
                 return 0;
@@ -198,6 +202,10 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
         if (p->m_hooks.preapply) {
             const int rc = reinterpret_cast<RcHook>(p->m_hooks.preapply)(p);
             if (rc) {
+                p->m_last = ActionRecord{};
+                p->m_last.cmd = cmd;
+                p->m_last.rc = rc;
+                p->m_last.vetoed = true;
                 __atomic_store_n(&p->m_rc, rc, __ATOMIC_RELEASE);
                 log_line(port::LogLevel::error, p->name(), ": pre-apply hook vetoed, rc=", "", rc, true);
                 return 0;
@@ -399,6 +407,7 @@ void Engine::action_done(void* ctx, const RendezvousReport& report) noexcept {
     rec.window_ns = report.window_ns;
     rec.patch_ns = report.action_ns;
     rec.cpus = report.cpus;
+    rec.irq_phase = report.irq_phase;
     rec.nr_missing = report.nr_missing;
     memcpy(rec.missing, report.missing, sizeof rec.missing);
 
@@ -420,7 +429,8 @@ void Engine::log_action(const Payload* p, const char* what, int32_t rc) const no
     TextBuilder t(line, sizeof line);
     t.str("livepatch: ").str(p->name()).str(" finished ").str(what).str(" with rc=").sdec(rc);
     if (p->m_last.nr_missing) {
-        t.str(" (CPUs not at a safe point:");
+        t.str(p->m_last.irq_phase ? " (CPUs that did not check in with interrupts off:"
+                                  : " (CPUs not at a safe point:");
         for (unsigned c = 0; c < port::kMaxCpus; ++c) {
             if (p->m_last.cpu_missing(c))
                 t.str(" ").dec(c);

@@ -55,11 +55,13 @@ constexpr uint32_t kStateApplied = LIVEPATCH_STATE_APPLIED;
 struct ActionRecord {
     uint32_t cmd = 0;            // LIVEPATCH_ACTION_*, 0 before any action
     int32_t rc = 0;              // final rc
+    bool vetoed = false;         // a pre-apply/pre-revert hook refused it: no rendezvous ran
     uint64_t gather_ns = 0;      // from the master's start until every CPU had arrived
     uint64_t window_ns = 0;      // every CPU held: from all arrived until released
     uint64_t patch_ns = 0;       // the action itself (hooks and text writes)
     uint32_t cpus = 0;           // online CPUs during the action
-    uint32_t nr_missing = 0;     // CPUs that did not arrive before the timeout
+    bool irq_phase = false;      // the timeout hit with interrupts off (else in the quiesce)
+    uint32_t nr_missing = 0;     // CPUs that did not arrive, in that phase, before the timeout
     uint32_t missing[port::kMaxCpus / 32] = {};  // bitmap of those CPUs
 
     bool cpu_missing(unsigned cpu) const noexcept { return missing[cpu / 32] & (1u << (cpu % 32)); }

@@ -48,6 +48,8 @@ int32_t Rendezvous::schedule(Action action, Done done, void* ctx, uint64_t timeo
     m_timeout_ns = timeout_ns ? timeout_ns : kDefaultTimeoutNs;
     for (uint32_t& w : m_arrived)
         w = 0;
+    for (uint32_t& w : m_irq_arrived)
+        w = 0;
     const uint32_t gen = m_gen + 1 ? m_gen + 1 : 1;
     m_gen = gen;
     store(m_semaphore, uint64_t{gen} << 32);
@@ -128,10 +130,12 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
 
     if (!rc) {
         // IRQ phase: every CPU checks in again once its interrupts are off.
+        __atomic_or_fetch(&m_irq_arrived[cpu / 32], 1u << (cpu % 32), __ATOMIC_ACQ_REL);
         store(m_semaphore, (uint64_t{gen} << 32) | 1);
         store(m_ready, gen);
         if (cpus > 1 && !wait_for_all(gen, cpus, deadline)) {
             rc = to_xen_rc(Errc::kEBUSY);
+            report.irq_phase = true;
             port::log(port::LogLevel::error, "livepatch: timed out on semaphore in IRQ phase");
         }
     }
@@ -147,8 +151,10 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
         port::irq_restore(flags);
         report.window_ns = port::now_ns() - gathered;
     } else {
+        // The CPUs that had not arrived in the phase that timed out.
+        const uint32_t* seen = report.irq_phase ? m_irq_arrived : m_arrived;
         for (unsigned c = 0; c < cpus; ++c) {
-            if (!(load(m_arrived[c / 32]) & (1u << (c % 32)))) {
+            if (!(load(seen[c / 32]) & (1u << (c % 32)))) {
                 report.missing[c / 32] |= 1u << (c % 32);
                 ++report.nr_missing;
             }
@@ -172,7 +178,8 @@ void Rendezvous::slave(uint32_t gen, unsigned cpu) noexcept {
     const unsigned long flags = port::irq_save();
     // Check in for the IRQ phase; a no-op if the master already gave up on this generation.
     uint32_t before = 0;
-    (void)arrive(gen, &before);
+    if (arrive(gen, &before))
+        __atomic_or_fetch(&m_irq_arrived[cpu / 32], 1u << (cpu % 32), __ATOMIC_ACQ_REL);
     while (load(m_active) == gen)
         port::cpu_relax();
     port::post_action();

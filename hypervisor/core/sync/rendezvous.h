@@ -25,7 +25,8 @@ struct RendezvousReport {
     uint64_t window_ns = 0;    // every CPU arrived .. released (0 when never all held)
     uint64_t action_ns = 0;    // the action alone
     bool action_ran = false;   // every CPU was held and the action ran (whatever its rc)
-    uint32_t nr_missing = 0;   // CPUs that had not arrived at the timeout
+    bool irq_phase = false;    // the timeout hit in the IRQ-off phase (else in the quiesce)
+    uint32_t nr_missing = 0;   // CPUs that had not arrived, in that phase, at the timeout
     uint32_t missing[port::kMaxCpus / 32] = {};
 };
 
@@ -83,7 +84,8 @@ private:
     Action m_action = nullptr;
     Done m_done = nullptr;
     void* m_ctx = nullptr;
-    uint32_t m_arrived[port::kMaxCpus / 32] = {};
+    uint32_t m_arrived[port::kMaxCpus / 32] = {};      // arrived at the quiesce
+    uint32_t m_irq_arrived[port::kMaxCpus / 32] = {};  // checked in with interrupts off
 };
 
 }  // namespace livepatch

@@ -304,6 +304,13 @@ TEST_CASE("hooks: pre-hook vetoes, action hooks that refuse, post hooks, and -EA
     CHECK(state_of("hooked") == kStateChecked);
     CHECK(*post_apply == 0);
     CHECK(text_copy() == before);
+    // The veto is the payload's last action (for status), with no rendezvous timings.
+    REQUIRE(Engine::instance().with_payload("hooked", [](const Payload& pl) {
+        CHECK(pl.last_action().cmd == LIVEPATCH_ACTION_APPLY);
+        CHECK(pl.last_action().rc == -1);
+        CHECK(pl.last_action().vetoed);
+        CHECK(pl.last_action().window_ns == 0);
+    }));
 
     // The apply action hook refuses inside the window: no record is patched.
     *rc_preapply = 0;
