@@ -13,7 +13,7 @@
 
 BUILDER_MAIN := payloads/builder/main.cc
 BUILDER_LIB_SRCS := $(filter-out $(BUILDER_MAIN),$(shell find payloads/builder -name '*.cc' 2>/dev/null))
-BUILDER_TEST_SRCS := $(shell find tests/builder -name '*.cc' 2>/dev/null) tests/unit/main.cc
+BUILDER_TEST_SRCS := $(shell find tests/builder -name '*.cc' -not -path 'tests/builder/sources/*' 2>/dev/null) tests/unit/main.cc
 BUILDER_LIBS := -lboost_program_options -lelf -lcapstone -pthread
 # The payload header, found at run time relative to the executable, else here.
 BUILDER_INCLUDE_DIR := $(abspath payloads/include)
@@ -48,21 +48,21 @@ $(BUILD)/bin/livepatch-build: $(BUILD)/release/bin/livepatch-build
 # (as Xen's ENFORCE_UNIQUE_SYMBOLS names statics "common/sched.c#name"), linked as an ET_EXEC at
 # Xen's address with a build-id and its symbol table.
 BUILDER_IMAGE_SRCS := $(shell cd tests/builder/image 2>/dev/null && find . -name '*.c' | sed 's|^\./||' | sort)
-BUILDER_IMAGE_CFLAGS := -O2 -fno-pic -mcmodel=kernel -mno-red-zone -fno-stack-protector -fno-common \
+BUILDER_IMAGE_CFLAGS := -O2 -fpic -fvisibility=hidden -mno-red-zone -fno-stack-protector -fno-common \
                         -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -ffreestanding \
                         -Wall -Wextra -Werror
 BUILDER_IMAGE_CF_ibt := -fcf-protection=branch
 BUILDER_IMAGE_CF_plain := -fcf-protection=none
 
 define builder_image_rules
-$(BUILD)/builder-images/$(1)/%.o: tests/builder/image/%.c | $(DEPS_STAMP)
+$(BUILD)/builder-images/$(1)/%.o: tests/builder/image/%.c tests/builder/image/image.h | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$$(CC) $(BUILDER_IMAGE_CFLAGS) $(BUILDER_IMAGE_CF_$(1)) -c $$< -o $$@.tmp
-	objcopy --redefine-sym $$(notdir $$<)=$$* $$@.tmp $$@
+	$$(CC) $(BUILDER_IMAGE_CFLAGS) $(BUILDER_IMAGE_CF_$(1)) -Itests/builder/image -c $$< -o $$@.tmp
+	objcopy --redefine-sym $$(notdir $$<)=$$*.c $$@.tmp $$@
 	rm -f $$@.tmp
 
 $(BUILD)/builder-images/xen-syms-$(1): $(patsubst %.c,$(BUILD)/builder-images/$(1)/%.o,$(BUILDER_IMAGE_SRCS))
-	ld -Ttext=0xffff82d040200000 -e 0xffff82d040200000 --build-id=sha1 -z noexecstack -o $$@ $$^
+	ld -Ttext-segment=0xffff82d040200000 -e do_compute --build-id=sha1 -z noexecstack -o $$@ $$^
 endef
 $(eval $(call builder_image_rules,ibt))
 $(eval $(call builder_image_rules,plain))

@@ -1,0 +1,204 @@
+#include "target_image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "build_error.h"
+
+namespace livepatch::build {
+
+namespace {
+
+constexpr uint64_t kXenLinkBase = 0xffff82d040000000ull;
+constexpr uint8_t kEndbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+constexpr uint8_t kEndbr64Poison[4] = {0x66, 0x0f, 0x1f, 0x01};
+
+// Closes the file and the libelf handle on every path.
+struct OpenElf {
+    int fd = -1;
+    Elf* elf = nullptr;
+    ~OpenElf() {
+        if (elf)
+            elf_end(elf);
+        if (fd >= 0)
+            close(fd);
+    }
+};
+
+}  // namespace
+
+bool starts_with_endbr64(const std::vector<uint8_t>& code) {
+    return code.size() >= 4 && (!memcmp(code.data(), kEndbr64, 4) || !memcmp(code.data(), kEndbr64Poison, 4));
+}
+
+std::string hex(const std::vector<uint8_t>& bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string s;
+    for (uint8_t b : bytes) {
+        s += digits[b >> 4];
+        s += digits[b & 15];
+    }
+    return s;
+}
+
+std::unique_ptr<TargetImage> TargetImage::load(const std::string& path) {
+    std::unique_ptr<TargetImage> img(new TargetImage);
+    img->m_path = path;
+    img->read();
+    return img;
+}
+
+bool TargetImage::ibt(Flavor flavor) const {
+    if (flavor == Flavor::kXen)
+        return m_endbr_functions > 0;
+    return m_endbr_functions * 2 > m_functions;
+}
+
+const ImageSymbol* TargetImage::find(const std::string& name) const {
+    auto it = m_by_name.find(name);
+    return it == m_by_name.end() ? nullptr : &m_symbols[it->second];
+}
+
+std::vector<const ImageSymbol*> TargetImage::statics_named(const std::string& plain) const {
+    std::vector<const ImageSymbol*> out;
+    auto [lo, hi] = m_statics_by_plain.equal_range(plain);
+    for (auto it = lo; it != hi; ++it)
+        out.push_back(&m_symbols[it->second]);
+    return out;
+}
+
+std::vector<uint8_t> TargetImage::code_at(uint64_t addr, size_t len) const {
+    for (const CodeRange& r : m_code) {
+        if (addr < r.addr || addr - r.addr >= r.bytes.size())
+            continue;
+        const size_t off = addr - r.addr;
+        const size_t n = std::min(len, r.bytes.size() - off);
+        return std::vector<uint8_t>(r.bytes.begin() + off, r.bytes.begin() + off + n);
+    }
+    return {};
+}
+
+void TargetImage::read() {
+    auto fail = [&](const std::string& why) { throw BuildError(m_path + ": " + why); };
+    if (elf_version(EV_CURRENT) == EV_NONE)
+        fail("libelf is too old");
+    OpenElf f;
+    f.fd = open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f.fd < 0)
+        fail(std::string("cannot open the target image: ") + strerror(errno));
+    f.elf = elf_begin(f.fd, ELF_C_READ, nullptr);
+    GElf_Ehdr eh;
+    size_t shstrndx = 0;
+    if (!f.elf || elf_kind(f.elf) != ELF_K_ELF || !gelf_getehdr(f.elf, &eh) || elf_getshdrstrndx(f.elf, &shstrndx) != 0)
+        fail("not an ELF file (expected xen-syms or the hosted hypervisor's binary)");
+    if (gelf_getclass(f.elf) != ELFCLASS64 || eh.e_machine != EM_X86_64)
+        fail("not an x86-64 ELF64 image: livepatch-build makes x86-64 payloads");
+    if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
+        fail("not an executable (a relocatable object or a payload is not a hypervisor image)");
+
+    // Executable sections (their bytes), the build-id, the symbol table.
+    std::vector<std::pair<uint64_t, uint64_t>> exec_ranges;
+    Elf_Scn* symtab = nullptr;
+    GElf_Shdr symtab_sh{};
+    uint64_t text_addr = 0;
+    for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(f.elf, scn));) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        const char* name = elf_strptr(f.elf, shstrndx, sh.sh_name);
+        if (name && !strcmp(name, ".text"))
+            text_addr = sh.sh_addr;
+        if ((sh.sh_flags & SHF_ALLOC) && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_type == SHT_PROGBITS && sh.sh_size) {
+            Elf_Data* d = elf_rawdata(scn, nullptr);
+            if (d && d->d_size == sh.sh_size) {
+                const auto* b = static_cast<const uint8_t*>(d->d_buf);
+                m_code.push_back({sh.sh_addr, std::vector<uint8_t>(b, b + d->d_size)});
+                exec_ranges.push_back({sh.sh_addr, sh.sh_addr + sh.sh_size});
+            }
+        }
+        if (sh.sh_type == SHT_NOTE && m_build_id.empty()) {
+            Elf_Data* d = elf_getdata(scn, nullptr);
+            GElf_Nhdr nh;
+            size_t off = 0, name_off = 0, desc_off = 0;
+            while (d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+                const char* note_name = static_cast<const char*>(d->d_buf) + name_off;
+                if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && !memcmp(note_name, "GNU", 4)) {
+                    const auto* desc = static_cast<const uint8_t*>(d->d_buf) + desc_off;
+                    m_build_id.assign(desc, desc + nh.n_descsz);
+                    break;
+                }
+            }
+        }
+        if (sh.sh_type == SHT_SYMTAB && !symtab) {
+            symtab = scn;
+            symtab_sh = sh;
+        }
+    }
+    if (!text_addr)
+        fail("the image has no .text section");
+    if (m_build_id.empty())
+        fail("the image has no build-id note (NT_GNU_BUILD_ID): payloads name the hypervisor by its build-id "
+             "(link it with --build-id)");
+    if (!symtab || !symtab_sh.sh_entsize)
+        fail("the image has no symbol table (a stripped binary cannot be patched: use the unstripped xen-syms)");
+    if (eh.e_type == ET_EXEC && text_addr >= kXenLinkBase)
+        m_flavor = Flavor::kXen;
+    else if (eh.e_type == ET_DYN)
+        m_flavor = Flavor::kHosted;
+
+    auto in_exec = [&](uint64_t a) {
+        for (auto [lo, hi] : exec_ranges)
+            if (a >= lo && a < hi)
+                return true;
+        return false;
+    };
+    Elf_Data* d = elf_getdata(symtab, nullptr);
+    const size_t n = d ? symtab_sh.sh_size / symtab_sh.sh_entsize : 0;
+    std::string file;
+    for (size_t i = 1; i < n; ++i) {
+        GElf_Sym sym;
+        if (!gelf_getsym(d, static_cast<int>(i), &sym))
+            continue;
+        const char* sname = elf_strptr(f.elf, symtab_sh.sh_link, sym.st_name);
+        const int type = GELF_ST_TYPE(sym.st_info);
+        if (type == STT_FILE) {
+            file = sname ? sname : "";
+            continue;
+        }
+        if (!sname || !*sname || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+            continue;
+        if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE)
+            continue;
+        ImageSymbol s;
+        s.plain = sname;
+        s.local = GELF_ST_BIND(sym.st_info) == STB_LOCAL;
+        s.file = s.local ? file : "";
+        s.name = s.local && !file.empty() ? file + "#" + sname : sname;
+        s.addr = sym.st_value;
+        s.size = sym.st_size;
+        s.function = type == STT_FUNC || (type == STT_NOTYPE && sym.st_size && in_exec(sym.st_value));
+        s.object = type == STT_OBJECT;
+        if (s.function && in_exec(s.addr) && s.size >= 4) {
+            ++m_functions;
+            m_endbr_functions += starts_with_endbr64(code_at(s.addr, 4)) ? 1 : 0;
+        }
+        // The hypervisor's table keeps one entry per name; the first wins here too.
+        if (m_by_name.count(s.name))
+            continue;
+        m_symbols.push_back(std::move(s));
+        const ImageSymbol& kept = m_symbols.back();
+        m_by_name.emplace(kept.name, m_symbols.size() - 1);
+        if (kept.local && kept.name != kept.plain)
+            m_statics_by_plain.emplace(kept.plain, m_symbols.size() - 1);
+    }
+    if (m_symbols.empty())
+        fail("the image's symbol table has no symbols");
+}
+
+}  // namespace livepatch::build
