@@ -178,6 +178,7 @@ check-freestanding: $(BUILD)/freestanding/livepatch-core.o scripts/check-freesta
 include tests/freestanding/freestanding.mk
 include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk
+include tests/nested/nested.mk
 
 $(BUILD)/release/bin/loader-demo: $(BUILD)/release/obj/host/tests/demo/loader_demo.o \
 		$(BUILD)/release/obj/host/tests/support/test_port.o $(BUILD)/release/lib/liblivepatch-core.a

@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev                     # JSON output and bench results
   libcapstone-dev                        # disassembly checks in tests
   binutils-aarch64-linux-gnu             # objdump for AArch64 encodings in tests
+  qemu-system-x86                        # make nested-test: real Xen under QEMU (tests/nested/)
 )
 
 missing=()
