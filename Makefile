@@ -37,7 +37,8 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 DEPS_PROBES := /usr/bin/g++ /usr/bin/gcc /usr/bin/ld /usr/bin/objcopy /usr/bin/python3 \
                /usr/include/xen/sysctl.h /usr/include/doctest/doctest.h /usr/include/gelf.h \
                /usr/include/boost/program_options.hpp /usr/include/nlohmann/json.hpp \
-               /usr/include/capstone/capstone.h /usr/bin/clang++ /usr/bin/aarch64-linux-gnu-objdump
+               /usr/include/capstone/capstone.h /usr/bin/clang++ /usr/bin/aarch64-linux-gnu-objdump \
+               /usr/bin/qemu-system-x86_64
 $(DEPS_STAMP): scripts/install-deps.sh
 	@missing=0; for f in $(DEPS_PROBES); do [ -e $$f ] || missing=1; done; \
 	if [ $$missing = 1 ]; then bash scripts/install-deps.sh; fi
@@ -79,12 +80,24 @@ HOSTED_LIBS := -lelf -lboost_program_options -pthread
 # against their build-id, and their symbol tables must stay (no stripping).
 IMAGE_LDFLAGS := -Wl,--build-id=sha1 -rdynamic
 
+# Objects are rebuilt when their variant's compiler or flags change (the stamp holds them and is
+# rewritten only when they differ), not whenever the Makefile is edited.
+variant_flags = $(CXX) | $(CORE_CXXFLAGS) | $(HOST_CXXFLAGS) | $(OPT_$(1)) | $(LDFLAGS_$(1)) | $(IMAGE_LDFLAGS)
+define flags_stamp
+ifneq '$$(file <$(BUILD)/$(1)/.flags)' '$$(call variant_flags,$(1))'
+$$(shell mkdir -p $(BUILD)/$(1))
+$$(file >$(BUILD)/$(1)/.flags,$$(call variant_flags,$(1)))
+endif
+endef
+$(eval $(call flags_stamp,release))
+$(eval $(call flags_stamp,asan))
+
 define variant_rules
-$(BUILD)/$(1)/obj/core/%.o: %.cc Makefile | $(DEPS_STAMP)
+$(BUILD)/$(1)/obj/core/%.o: %.cc $(BUILD)/$(1)/.flags | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	$$(CXX) $$(CORE_CXXFLAGS) $$(OPT_$(1)) -c $$< -o $$@
 
-$(BUILD)/$(1)/obj/host/%.o: %.cc Makefile | $(DEPS_STAMP)
+$(BUILD)/$(1)/obj/host/%.o: %.cc $(BUILD)/$(1)/.flags | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	$$(CXX) $$(HOST_CXXFLAGS) $$(OPT_$(1)) -DLP_FIXTURE_DIR='"$(abspath $(BUILD))/fixtures"' -c $$< -o $$@
 
@@ -136,7 +149,8 @@ include payloads/examples/examples.mk
 
 # ---------------------------------------------------------------------------------------------
 all: $(BUILD)/release/lib/liblivepatch-core.a $(BUILD)/release/bin/unit-tests fixtures \
-     $(BUILD)/release/bin/hosted-hypervisor $(BUILD)/bin/hosted-hypervisor $(BUILD)/bin/xen-livepatch
+     $(BUILD)/release/bin/hosted-hypervisor $(BUILD)/bin/hosted-hypervisor $(BUILD)/bin/xen-livepatch \
+     $(BUILD)/bin/livepatch-build $(BUILD)/bin/guest-probe
 
 # The hosted hypervisor at its documented place.
 $(BUILD)/bin/hosted-hypervisor: $(BUILD)/release/bin/hosted-hypervisor
@@ -180,12 +194,9 @@ include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk
 include tests/nested/nested.mk
 
-$(BUILD)/release/bin/loader-demo: $(BUILD)/release/obj/host/tests/demo/loader_demo.o \
-		$(BUILD)/release/obj/host/tests/support/test_port.o $(BUILD)/release/lib/liblivepatch-core.a
-	@mkdir -p $(@D)
-	$(CXX) -o $@ $^
-
-demo: all $(BUILD)/release/bin/loader-demo
+# The live demo (scripts/demo.sh): the hosted hypervisor under guest load, a fix built with
+# livepatch-build and applied with xen-livepatch; DEMO_PREREQS comes from examples.mk.
+demo: $(DEMO_PREREQS)
 	BUILD=$(BUILD) bash scripts/demo.sh
 
 clean:

@@ -9,6 +9,7 @@ extern "C" {
 #include <vector>
 
 #include "backend.h"
+#include "list_buffers.h"
 
 namespace livepatch::tool {
 
@@ -16,6 +17,7 @@ static_assert(kStateChecked == LIVEPATCH_STATE_CHECKED && kStateApplied == LIVEP
 static_assert(kActionUnload == LIVEPATCH_ACTION_UNLOAD && kActionApply == LIVEPATCH_ACTION_APPLY);
 static_assert(kActionRevert == LIVEPATCH_ACTION_REVERT && kActionReplace == LIVEPATCH_ACTION_REPLACE);
 static_assert(kActionFlagNodeps == LIVEPATCH_ACTION_APPLY_NODEPS);
+static_assert(kXenNameSize == XEN_LIVEPATCH_NAME_SIZE);
 
 namespace {
 
@@ -74,6 +76,8 @@ public:
                 return failed();
             if (nr == 0)
                 return 0;
+            name_total = list_name_buffer(nr, name_total);  // list_buffers.h: Xen 4.17's overrun race
+            meta_total = list_metadata_buffer(meta_total);
             std::vector<xen_livepatch_status_t> info(nr);
             std::vector<char> names(name_total + 1), meta(meta_total + 1);
             std::vector<uint32_t> len(nr), meta_len(nr);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include <boost/program_options.hpp>
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,7 +14,9 @@
 #include "commands.h"
 #include "duration.h"
 #include "errors.h"
+#include "offline/commands.h"
 #include "offline/offline.h"
+#include "offline_envelope.h"
 
 namespace po = boost::program_options;
 
@@ -22,17 +26,46 @@ namespace {
 
 // The raw option values, before they are checked.
 struct RawOptions {
-    bool json = false, nodeps = false, help = false;
     std::string timeout, wait, backend = "auto", socket, against;
 };
 
+// A switch: present or not, and harmless to repeat (Xen's tool takes "--nodeps --nodeps").
+po::typed_value<std::vector<std::string>>* repeatable_switch() {
+    return po::value<std::vector<std::string>>()->zero_tokens()->composing();
+}
+
 po::options_description option_table(RawOptions& r) {
     po::options_description d("options");
-    d.add_options()("json", po::bool_switch(&r.json))("nodeps", po::bool_switch(&r.nodeps))(
-        "help,h", po::bool_switch(&r.help))("timeout", po::value(&r.timeout))("wait", po::value(&r.wait))(
-        "backend", po::value(&r.backend))("socket", po::value(&r.socket))("against", po::value(&r.against))(
+    d.add_options()("json", repeatable_switch())("nodeps", repeatable_switch())("help,h", repeatable_switch())(
+        "timeout", po::value(&r.timeout))("wait", po::value(&r.wait))("backend", po::value(&r.backend))(
+        "socket", po::value(&r.socket))("against", po::value(&r.against))(
         "words", po::value<std::vector<std::string>>());
     return d;
+}
+
+// The options that take a value (the next word, or "=value").
+bool takes_value(const std::string& option) {
+    for (const char* o : {"--timeout", "--wait", "--backend", "--socket", "--against"}) {
+        if (option == o)
+            return true;
+    }
+    return false;
+}
+
+// The command of a command line whose options could not be parsed, for the report: the full
+// word of the first word that is neither an option nor an option's value ("" when none).
+std::string command_of(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--" || (!a.empty() && a[0] != '-')) {
+            const std::string w = a == "--" ? (i + 1 < argc ? argv[i + 1] : "") : a;
+            const std::optional<Command> c = match_command(w);
+            return c ? command_word(*c) : w;
+        }
+        if (takes_value(a))
+            ++i;
+    }
+    return "";
 }
 
 // Reports a bad option the way the tool reports every usage problem (exit 1).
@@ -43,8 +76,8 @@ int option_error(Context& ctx, const std::string& why) {
 
 // Checks the raw values into `o`; "" when they are fine, else the reason.
 std::string check_options(const RawOptions& r, const po::variables_map& vm, Options* o) {
-    o->json = r.json;
-    o->nodeps = r.nodeps;
+    o->json = vm.count("json") > 0;
+    o->nodeps = vm.count("nodeps") > 0;
     if (r.backend == "auto")
         o->backend = BackendKind::kAuto;
     else if (r.backend == "xen")
@@ -74,7 +107,32 @@ std::string check_options(const RawOptions& r, const po::variables_map& vm, Opti
     }
     if (vm.count("against"))
         o->against = r.against;
+    if (const char* env = getenv(kCallTimeoutVariable); env && *env) {
+        const std::optional<uint64_t> c = parse_duration(env, &why);
+        if (!c)
+            return std::string(kCallTimeoutVariable) + " " + why;
+        o->call_timeout_ns = *c;
+    }
     return "";
+}
+
+// info and check print their own output; with --json their document gets the envelope every
+// command's JSON has (offline_envelope.h).
+int run_offline(Context& ctx, Command c) {
+    const Options& o = ctx.opts();
+    const std::string& file = ctx.args[0];
+    std::string image = o.against.value_or("");
+    if (image.empty() && getenv("XEN_LIVEPATCH_IMAGE"))
+        image = getenv("XEN_LIVEPATCH_IMAGE");
+    if (!o.json)
+        return c == Command::kInfo ? cmd_info(file, false) : cmd_check(file, image, false);
+    std::ostringstream doc;
+    const int code = c == Command::kInfo ? offline::run_info(file, true, doc, std::cerr)
+                                         : offline::run_check(file, image, true, doc, std::cerr);
+    const std::string text = offline_envelope(ctx.command, code, doc.str(), file, c == Command::kCheck ? image : "");
+    fwrite(text.data(), 1, text.size(), stdout);
+    fflush(stdout);
+    return code;
 }
 
 int dispatch(Context& ctx, Command c) {
@@ -102,11 +160,11 @@ int dispatch(Context& ctx, Command c) {
     case Command::kInfo:
         if (ctx.args.size() != 1)
             return ctx.finish(usage_error(ctx, "info takes <file>"));
-        return cmd_info(ctx.args[0], o.json);  // prints its own output, JSON included
+        return run_offline(ctx, c);
     case Command::kCheck:
         if (ctx.args.size() != 1)
             return ctx.finish(usage_error(ctx, "check takes <file> [--against <image>]"));
-        return cmd_check(ctx.args[0], o.against.value_or(""), o.json);
+        return run_offline(ctx, c);
     }
     return ctx.finish(-1);
 }
@@ -141,16 +199,19 @@ int run_cli(int argc, char** argv) {
         Options o;
         o.json = json_seen;
         Context ctx(o);
+        ctx.command = command_of(argc, argv);
         return option_error(ctx, e.what());
     }
 
     Options opts;
     const std::string bad = check_options(raw, vm, &opts);
     Context ctx(opts);
-    if (!bad.empty())
+    if (!bad.empty()) {
+        ctx.command = command_of(argc, argv);
         return option_error(ctx, bad);
+    }
 
-    if (words.empty() || raw.help) {  // Xen: no arguments is help, and success
+    if (words.empty() || vm.count("help")) {  // Xen: no arguments is help, and success
         ctx.command = "help";
         return ctx.finish(cmd_help(ctx));
     }
@@ -158,7 +219,11 @@ int run_cli(int argc, char** argv) {
     if (!c) {
         ctx.command = words[0];
         ctx.err("Unrecognised command '" + words[0] + "' -- try 'xen-livepatch help'\n");
-        report_failure(ctx, ctx.doc(), Failure{"args", false, -EINVAL, "", "no command starts with '" + words[0] + "'"});
+        const bool option_like = words[0].size() > 1 && words[0][0] == '-';
+        report_failure(ctx, ctx.doc(),
+                       Failure{"args", false, -EINVAL, "",
+                               option_like ? "'" + words[0] + "' is not an option of this tool (see 'xen-livepatch help')"
+                                           : "no command starts with '" + words[0] + "'"});
         return ctx.finish(-1);
     }
     ctx.command = command_word(*c);

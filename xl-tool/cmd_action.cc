@@ -88,6 +88,7 @@ int run_action(Context& ctx, Json& j, const std::string& name, uint32_t cmd, uin
         report_failure(ctx, j, Failure{"GET", false, rc, name, why});
         j["outcome"] = "failed";
         put_rc(j, rc);
+        j["status"] = j["state"] = j["payload"] = nullptr;  // the payload's state is not known
         return -rc;
     }
     j["state_before"] = state_word(st.state);

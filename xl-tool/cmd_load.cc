@@ -1,6 +1,8 @@
 // load <file> [--nodeps]: Xen's load_func: the name is the file's base name without its last
 // extension; upload, then apply; when the apply fails, unload again (with unload's own output)
 // and fail with the apply's result.
+#include <errno.h>
+
 #include "commands.h"
 #include "errors.h"
 
@@ -23,6 +25,13 @@ std::string name_from_path(const std::string& path) {
     const std::string base(path, begin, end - begin);
     const size_t dot = base.rfind('.');
     return dot == std::string::npos ? base : base.substr(0, dot);
+}
+
+// A step's result: its "rc", else the -errno of its Xen-style return value `ret`.
+int step_rc(const Json& step, int ret) {
+    if (step.contains("rc") && step["rc"].is_number_integer())
+        return step["rc"].get<int>();
+    return ret == 0 ? 0 : ret > 0 ? -ret : -EINVAL;
 }
 
 // The first failure of a step becomes the whole command's.
@@ -53,13 +62,13 @@ int cmd_load(Context& ctx) {
     int ret = run_upload(ctx, doc["upload"], name, file);
     adopt_error(doc, doc["upload"]);
     if (ret) {
-        put_rc(doc, doc["upload"].value("rc", -1));
+        put_rc(doc, step_rc(doc["upload"], ret));
         return ret;
     }
     doc["apply"] = Json::object();
     ret = run_action(ctx, doc["apply"], name, kActionApply, ctx.opts().nodeps ? kActionFlagNodeps : 0);
     adopt_error(doc, doc["apply"]);
-    put_rc(doc, doc["apply"].value("rc", ret ? -1 : int{0}));
+    put_rc(doc, step_rc(doc["apply"], ret));
     if (ret) {
         doc["unload"] = Json::object();
         run_action(ctx, doc["unload"], name, kActionUnload, 0);

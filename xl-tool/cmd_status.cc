@@ -71,6 +71,10 @@ std::string last_action_text(const Json& d) {
     if (!d.contains("last_action") || !d["last_action"].is_object())
         return "  last action:  none\n";
     const Json& a = d["last_action"];
+    // A pre-hook veto ends the action in the hypercall: no rendezvous, so no CPUs and no timings.
+    if (a.value("vetoed", false) || a.value("cpus", 0) == 0)
+        return "  last action:  " + s_of(a, "action") + ", rc " + s_of(a, "rc") + " (" + s_of(a, "rc_name") +
+               "), refused in the hypercall (no rendezvous)\n";
     std::string missing;
     for (const Json& c : a.value("missing_cpus", Json::array()))
         missing += (missing.empty() ? "" : ", ") + c.dump();
@@ -118,6 +122,7 @@ int cmd_status(Context& ctx) {
         ctx.err("Failed to get status of " + name + ".\n" + error_line(-rc));
         report_failure(ctx, doc, Failure{"GET", false, rc, name, b->transport_error()});
         put_rc(doc, rc);
+        doc["status"] = doc["state"] = doc["payload"] = nullptr;
         return -rc;
     }
     put_rc(doc, 0);

@@ -27,13 +27,15 @@ public:
             close(m_fd);
     }
     // Xen's three steps; on failure returns the step's name ("open", "stat", "map") with errno set.
+    // O_NONBLOCK: a FIFO must fail at "map", not block the open forever (Xen's tool blocks).
     const char* open(const std::string& path) {
-        m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (m_fd < 0)
             return "open";
         struct stat st;
         if (stat(path.c_str(), &st) != 0)
             return "stat";
+        m_regular = S_ISREG(st.st_mode);
         m_size = static_cast<size_t>(st.st_size);
         m_data = mmap(nullptr, m_size, PROT_READ, MAP_PRIVATE, m_fd, 0);
         if (m_data == MAP_FAILED)
@@ -42,9 +44,11 @@ public:
     }
     const uint8_t* data() const { return static_cast<const uint8_t*>(m_data); }
     size_t size() const { return m_size; }
+    bool regular() const { return m_regular; }
 
 private:
     int m_fd = -1;
+    bool m_regular = true;
     void* m_data = nullptr;
     size_t m_size = 0;
 };
@@ -56,6 +60,27 @@ const char* file_failure_text(const std::string& step) {
     if (step == "stat")
         return "Could not get size of ";
     return "Could not map ";
+}
+
+// Why mmap refused the file: Xen's tool maps every path it can open and stat.
+std::string map_failure_meaning(const MappedFile& f) {
+    if (!f.regular())
+        return "the payload path is not a regular file (a directory, FIFO or device)";
+    if (f.size() == 0)
+        return "the payload file is empty";
+    return "";
+}
+
+// The hypervisor's malformed-payload EINVAL, made specific when the file itself shows why.
+std::string upload_einval_meaning(const MappedFile& f) {
+    constexpr size_t kMaxPayload = 2u << 20;  // Xen's LIVEPATCH_MAX_SIZE
+    if (f.size() > kMaxPayload)
+        return "the hypervisor rejected the payload: the file is " + std::to_string(f.size()) +
+               " bytes, over its 2 MiB (" + std::to_string(kMaxPayload) + "-byte) limit";
+    if (f.size() < 4 || memcmp(f.data(), "\x7f" "ELF", 4) != 0)
+        return "the hypervisor rejected the payload as malformed: the file does not start with the ELF magic (a "
+               "payload is an ELF relocatable object)";
+    return "";
 }
 
 }  // namespace
@@ -74,7 +99,8 @@ int run_upload(Context& ctx, Json& j, const std::string& name, const std::string
     if (const char* step = f.open(file)) {
         const int err = errno;
         ctx.err(file_failure_text(step) + file + ".\n" + error_line(err));
-        report_failure(ctx, j, Failure{step, false, -err, file, ""});
+        const std::string meaning = std::string(step) == "map" ? map_failure_meaning(f) : "";
+        report_failure(ctx, j, Failure{step, false, -err, file, meaning});
         put_rc(j, -err);
         return err;
     }
@@ -89,6 +115,8 @@ int run_upload(Context& ctx, Json& j, const std::string& name, const std::string
             meaning = b->transport_error();
         else if (rc == -EEXIST)
             meaning = diagnose_upload_exists(*b, name);
+        else if (rc == -EINVAL)
+            meaning = upload_einval_meaning(f);
         report_failure(ctx, j, Failure{"UPLOAD", false, rc, name, meaning});
         put_rc(j, rc);
         return -rc;

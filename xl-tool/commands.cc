@@ -36,6 +36,7 @@ int check_name(Context& ctx, Json& into, const std::string& name) {
     }
     report_failure(ctx, into, Failure{"args", false, -EINVAL, name.size() > 40 ? name.substr(0, 40) + "..." : name,
                                       why});
+    put_rc(into, -EINVAL);
     return EINVAL;
 }
 

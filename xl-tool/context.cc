@@ -2,10 +2,17 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
+#include "duration.h"
 #include "errors.h"
+#include "watchdog.h"
 
 namespace livepatch::tool {
+
+Context::Context(Options opts) : m_opts(std::move(opts)) {}
+
+Context::~Context() = default;
 
 int exit_code_for(int ret) {
     if (ret == 0)
@@ -15,11 +22,13 @@ int exit_code_for(int ret) {
     return 1;
 }
 
-void Context::out(const std::string& text) const {
+void Context::out(const std::string& text) {
     if (!m_opts.json) {
         fwrite(text.data(), 1, text.size(), stdout);
         fflush(stdout);
     }
+    if (!text.empty())
+        m_line_open = text.back() != '\n';
 }
 
 void Context::err(const std::string& text) const {
@@ -38,13 +47,19 @@ Backend* Context::backend(int* rc) {
         *rc = m_backend_rc;
         return nullptr;
     }
-    BackendKind chosen = BackendKind::kHosted;
-    std::string why;
-    int orc = 0;
-    m_backend = open_backend(m_opts.backend, m_opts.socket, &chosen, &orc, &why);
+    BackendKind chosen = m_opts.backend == BackendKind::kAuto ? resolve_auto_backend() : m_opts.backend;
     m_backend_kind = chosen == BackendKind::kXen ? "xen" : "hosted";
     m_doc["backend"] = m_backend_kind;
+    m_watchdog = std::make_unique<CallWatchdog>(m_opts.call_timeout_ns,
+                                                [this](const CallSite& site) { on_call_timeout(site); });
+    std::string why;
+    int orc = 0;
+    {
+        const WatchedCall w(*m_watchdog, {"connect", ""});
+        m_backend = open_backend(chosen, m_opts.socket, &chosen, &orc, &why);
+    }
     if (m_backend) {
+        m_backend = watch_backend(std::move(m_backend), *m_watchdog);
         *rc = 0;
         return m_backend.get();
     }
@@ -58,6 +73,19 @@ Backend* Context::backend(int* rc) {
                "use --backend=xen on a Xen host)";
     report_failure(*this, m_doc, Failure{"connect", false, m_backend_rc, "", why + hint});
     return nullptr;
+}
+
+void Context::on_call_timeout(const CallSite& site) {
+    if (m_line_open)
+        out("failed\n");
+    if (site.step == "connect")
+        err("failed to get the handler\n");  // as for any other failure to open the backend
+    report_failure(*this, m_doc,
+                   Failure{site.step, false, -ETIMEDOUT, site.subject,
+                           "the hypervisor did not answer within " + format_duration(m_opts.call_timeout_ns) +
+                               " (" + kCallTimeoutVariable + "): it is stopped or wedged; whether the call took "
+                               "effect is not known: look with 'xen-livepatch list' once it answers"});
+    _exit(finish(ETIMEDOUT));
 }
 
 int Context::finish(int ret) {
@@ -75,6 +103,11 @@ int Context::finish(int ret) {
             out["backend"] = nullptr;
         if (!out.contains("error"))
             out["error"] = nullptr;
+        if (!out.contains("rc")) {  // every document has the command's result (docs/xen-livepatch.md)
+            const bool failed = out["error"].is_object();
+            out["rc"] = failed ? out["error"]["rc"] : Json(0);
+            out["rc_name"] = failed ? out["error"]["rc_name"] : Json("OK");
+        }
         const std::string text = out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
         fwrite(text.data(), 1, text.size(), stdout);
         fflush(stdout);

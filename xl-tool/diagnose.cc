@@ -104,7 +104,8 @@ std::string timed_out(const Json& d, uint32_t timeout_ns) {
         const Json& a = d["last_action"];
         if (a.contains("missing_cpus") && a["missing_cpus"].is_array() && !a["missing_cpus"].empty())
             s += ": CPU " + cpu_list(a["missing_cpus"]) + " of " + a.value("cpus", Json(0)).dump() +
-                 " did not reach a quiescent point";
+                 (a.value("irq_phase", false) ? " did not check in with interrupts off"
+                                              : " did not reach a quiescent point");
         else if (a.contains("missing_cpus"))
             s += ": every CPU arrived, but not all of them in time";
     }

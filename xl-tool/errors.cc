@@ -140,12 +140,14 @@ void report_failure(Context& ctx, Json& into, const Failure& f) {
     const std::string meaning = f.meaning.empty() ? generic_meaning(f.step, f.completion, f.rc) : f.meaning;
     std::string who = ctx.command;
     if (!f.subject.empty())
-        who += " " + f.subject;
+        who += (who.empty() ? "" : " ") + f.subject;
+    if (!who.empty())  // no command known (options that could not be parsed): no empty "xen-livepatch: : "
+        who += ": ";
     if (f.step == "args") {  // a usage problem: the errno is only for JSON
-        ctx.diag(who + ": " + meaning);
+        ctx.diag(who + meaning);
     } else {
         const std::string what = f.completion ? f.step + " did not complete" : f.step + " failed";
-        ctx.diag(who + ": " + what + ": " + errno_name(err) + " (" + std::to_string(err) + ", " + strerror(err) +
+        ctx.diag(who + what + ": " + errno_name(err) + " (" + std::to_string(err) + ", " + strerror(err) +
                  "): " + meaning);
     }
     if (into.contains("error") && !into["error"].is_null())

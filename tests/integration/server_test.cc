@@ -273,6 +273,28 @@ TEST_CASE("detail: unknown payloads and malformed names") {
     CHECK(resp.arena_len == 0);
 }
 
+TEST_CASE("guest requests: refused without observed guests, malformed words refused, connection kept") {
+    // The integration runtime registers no GuestStats (hosted-hypervisor's main does).
+    HostedClient c;
+    REQUIRE_MESSAGE(c.connect(sock()), c.error());
+    CHECK_FALSE(c.guest("stats").has_value());
+    CHECK(c.last_rc() == -ENODEV);
+    CHECK(c.connected());
+
+    RawConn r;
+    const std::string bad[] = {std::string("stats", 5), std::string("st\0ats\0", 7), std::string()};
+    for (const std::string& word : bad) {
+        const wire::WireRequest req = header(wire::kGuest, static_cast<uint32_t>(word.size()));
+        r.put(&req, sizeof req);
+        if (!word.empty())
+            r.put(word.data(), word.size());
+        const wire::WireResponse resp = r.response();
+        CHECK(resp.rc == -EINVAL);
+        CHECK(resp.arena_len == 0);
+    }
+    expect_alive();
+}
+
 TEST_CASE("malformed traffic never breaks the server") {
     SUBCASE("random bytes") {
         std::vector<uint8_t> junk = random_bytes(256, 7);
@@ -302,7 +324,7 @@ TEST_CASE("malformed traffic never breaks the server") {
         std::vector<wire::WireRequest> bad(8, header(wire::kSysctl, 0));
         bad[0].magic = wire::kMagic + 1;
         bad[1].version = 0, bad[2].version = 2, bad[3].version = 0xffff;
-        bad[4].kind = 0, bad[5].kind = 3, bad[6].kind = 0xffff;
+        bad[4].kind = 0, bad[5].kind = 4, bad[6].kind = 0xffff;
         bad[7].reserved = 1;
         for (const wire::WireRequest& req : bad)
             expect_rejected(req, -EINVAL);

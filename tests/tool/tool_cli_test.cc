@@ -207,6 +207,42 @@ TEST_CASE("info and check reach the offline commands with their file, --against 
     CHECK(run_tool({"info", hosted + ".missing"}).code != 0);
 }
 
+TEST_CASE("a flag given twice counts once, as Xen's get_flags takes it") {
+    Hypervisor hv;
+    const Run r = hv.tool({"apply", "x", "--nodeps", "--nodeps"});
+    CHECK(r.code == 1);
+    CHECK(r.err.rfind("Failed to get status of x.\n", 0) == 0);  // the flags passed; the payload is missing
+    const Run j = hv.tool({"--json", "list", "--json"});
+    CHECK(j.code == 0);
+    CHECK(j.json()["command"] == "list");
+}
+
+TEST_CASE("an option that cannot be parsed is reported for its command, never an empty one") {
+    struct Case {
+        std::vector<std::string> args;
+        const char* report;
+    };
+    for (const Case& c : {Case{{"apply", "x", "--timeout"}, "xen-livepatch: apply: the required argument"},
+                          Case{{"--timeout", "5", "re", "x"}, "xen-livepatch: revert: --timeout '5' has no unit"},
+                          Case{{"--socket", "s", "--", "list", "--wait"}, "xen-livepatch: list: "},
+                          Case{{"--wait"}, "xen-livepatch: the required argument for option '--wait'"}}) {
+        INFO(c.args[0]);
+        const Run r = run_tool(c.args);
+        CHECK(r.code == 1);
+        CHECK(r.err.find(c.report) != std::string::npos);
+        CHECK(r.err.find("xen-livepatch: : ") == std::string::npos);
+    }
+    const Json j = run_tool({"--json", "status", "--wait"}).json();
+    CHECK(j["command"] == "status");
+}
+
+TEST_CASE("an unknown option in the command's place is named as an option") {
+    const Run r = run_tool({"--jsn", "list"});
+    CHECK(r.code == 1);
+    CHECK(r.err.rfind("Unrecognised command '--jsn' -- try 'xen-livepatch help'\n", 0) == 0);  // Xen's line
+    CHECK(r.err.find("xen-livepatch: --jsn: '--jsn' is not an option of this tool") != std::string::npos);
+}
+
 TEST_CASE("an empty name is refused") {
     const Run r = run_tool({"apply", ""});
     CHECK(r.code == 1);

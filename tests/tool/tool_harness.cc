@@ -98,7 +98,11 @@ Json Run::json() const {
 }
 
 Run run_tool(const std::vector<std::string>& args, const Env& env, int timeout_ms) {
-    std::vector<std::string> argv{env_or_fail("LP_TOOL_BIN")};
+    return run_program(env_or_fail("LP_TOOL_BIN"), args, env, timeout_ms);
+}
+
+Run run_program(const std::string& bin, const std::vector<std::string>& args, const Env& env, int timeout_ms) {
+    std::vector<std::string> argv{bin};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<std::string> envv = child_environment(env);
     std::vector<char*> argp = c_strings(argv), envp = c_strings(envv);
@@ -160,7 +164,7 @@ Run run_tool(const std::vector<std::string>& args, const Env& env, int timeout_m
     return r;
 }
 
-Hypervisor::Hypervisor() {
+Hypervisor::Hypervisor(const std::vector<std::string>& extra_args) {
     const std::string bin = env_or_fail("LP_HOSTED_BIN");
     char tmpl[] = "/tmp/lp-tool-test-XXXXXX";
     REQUIRE(mkdtemp(tmpl) != nullptr);
@@ -168,6 +172,7 @@ Hypervisor::Hypervisor() {
     m_socket = m_dir + "/livepatch.sock";
     const std::string log = m_dir + "/hypervisor.log";
     std::vector<std::string> argv{bin, "--cpus", "2", "--socket", m_socket};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argp = c_strings(argv);
     m_pid = fork();
     REQUIRE(m_pid >= 0);

@@ -31,11 +31,17 @@ using Env = std::map<std::string, std::string>;
 // Runs the tool with `args`; kills it after `timeout_ms`.
 Run run_tool(const std::vector<std::string>& args, const Env& env = {}, int timeout_ms = 30000);
 
+// Runs program `bin` with `args` as run_tool runs the tool (same environment rules and limit).
+Run run_program(const std::string& bin, const std::vector<std::string>& args, const Env& env = {},
+                int timeout_ms = 30000);
+
 // A hosted hypervisor for one test: started by the constructor (which waits until its socket
 // answers), stopped by the destructor (SIGTERM, then SIGKILL after 10 s), directory removed.
 class Hypervisor {
 public:
-    Hypervisor();
+    // `extra_args` follow `--cpus 2 --socket <socket>` on its command line (e.g.
+    // --malicious-guest).
+    explicit Hypervisor(const std::vector<std::string>& extra_args = {});
     ~Hypervisor();
     Hypervisor(const Hypervisor&) = delete;
     Hypervisor& operator=(const Hypervisor&) = delete;

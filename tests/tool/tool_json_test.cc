@@ -172,6 +172,53 @@ TEST_CASE("connection failures in JSON") {
     CHECK(j["error"]["step"] == "connect");
     CHECK(j["error"]["rc_name"] == "ENOENT");
     CHECK(j["error"]["meaning"].get<std::string>().find("cannot reach the hosted hypervisor") != std::string::npos);
+    CHECK(j["rc"] == -2);  // the command's result is in every document
+    CHECK(j["rc_name"] == "ENOENT");
+
+    Hypervisor hv;  // GET failed: the payload's state is not known, and said so
+    const Json s = hv.tool({"--json", "status", "x"}).json();
+    CHECK(s["status"].is_null());
+    CHECK(s["state"].is_null());
+    CHECK(s["payload"].is_null());
+    const Json a = hv.tool({"--json", "apply", "x"}).json();
+    CHECK(a["outcome"] == "failed");
+    CHECK(a["status"].is_null());
+    CHECK(a["state"].is_null());
+    CHECK(a["rc"] == -2);
+}
+
+TEST_CASE("info and check: the same envelope as every command") {
+    const std::string hosted = getenv("LP_HOSTED_BIN");
+    const Run info = run_tool({"--json", "info", payload("extra")});
+    Json j = info.json();
+    check_envelope(j, "info", 0);
+    CHECK(j["backend"].is_null());
+    CHECK(j["rc"] == 0);
+    CHECK(j["build_id"].is_string());  // the offline document's own fields stay
+
+    j = run_tool({"--json", "info", "/nonexistent.livepatch"}).json();
+    check_envelope(j, "info", 1);
+    CHECK(j["error"]["step"] == "open");
+    CHECK(j["error"]["rc_name"] == "ENOENT");
+    CHECK(j["error"]["meaning"].get<std::string>().find("cannot open") != std::string::npos);
+    j = run_tool({"--json", "info", source_root() + "/README.md"}).json();  // readable, not ELF: EINVAL
+    check_envelope(j, "info", 1);
+    CHECK(j["error"]["step"] == "read");
+    CHECK(j["error"]["rc_name"] == "EINVAL");
+
+    j = run_tool({"--json", "check", payload("extra"), "--against", hosted}).json();
+    check_envelope(j, "check", 0);
+    CHECK(j["result"] == "ok");
+    j = run_tool({"--json", "check", payload("extra")}, {{"XEN_LIVEPATCH_IMAGE", ""}}).json();
+    check_envelope(j, "check", 1);
+    CHECK(j["error"]["step"] == "args");
+    j = run_tool({"--json", "check", payload("extra"), "--against", "/nonexistent-image"}).json();
+    check_envelope(j, "check", 1);
+    CHECK(j["error"]["step"] == "open");
+    CHECK(j["error"]["rc_name"] == "ENOENT");
+    const Run refused = run_tool({"--json", "check", payload("extra"), "--against", "/bin/true"});
+    CHECK(refused.code == 1);
+    check_envelope(refused.json(), "check", 1);
 }
 
 }  // TEST_SUITE

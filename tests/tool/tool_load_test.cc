@@ -102,6 +102,16 @@ TEST_CASE("load --json: upload, apply and unload as nested objects") {
     CHECK(up["upload"]["error"]["step"] == "open");
     CHECK(up["apply"].is_null());
     CHECK(up["error"]["rc_name"] == "ENOENT");
+    CHECK(up["rc"] == -2);
+
+    // A file whose name leaves no payload name: refused as a bad name, EINVAL (not -1, "EPERM").
+    write_file(hv.dir() + "/.livepatch", "");
+    const Json bad = hv.tool({"--json", "load", hv.dir() + "/.livepatch"}).json();
+    CHECK(bad["ok"] == false);
+    CHECK(bad["rc"] == -22);
+    CHECK(bad["rc_name"] == "EINVAL");
+    CHECK(bad["upload"]["rc"] == -22);
+    CHECK(bad["error"]["step"] == "args");
 }
 
 }  // TEST_SUITE

@@ -40,7 +40,10 @@ TEST_CASE("status of a vetoed payload: the rc and the hook") {
     const std::string t = hv.tool({"status", "veto"}).out;
     CHECK(t.rfind("veto: CHECKED, rc -1 (EPERM)\n", 0) == 0);
     CHECK(t.find("  hooks:        preapply\n") != std::string::npos);
-    CHECK(t.find("  last action:  none\n") != std::string::npos);  // vetoed in the hypercall: no rendezvous
+    // Vetoed in the hypercall: recorded as the last action, without a rendezvous.
+    CHECK(t.find("  last action:  APPLY, rc -1 (EPERM), refused in the hypercall (no rendezvous)\n") !=
+          std::string::npos);
+    CHECK(t.find("0 CPUs") == std::string::npos);
 }
 
 TEST_CASE("status --json: GET's status and the payload's detail") {

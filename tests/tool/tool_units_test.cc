@@ -6,7 +6,14 @@
 #include "../../xl-tool/context.h"
 #include "../../xl-tool/duration.h"
 #include "../../xl-tool/errors.h"
+#include "../../xl-tool/list_buffers.h"
+#include "../../xl-tool/offline_envelope.h"
+#include "../../xl-tool/watchdog.h"
 #include "../../xl-tool/xen_text.h"
+
+#include <unistd.h>
+
+#include <atomic>
 
 using namespace livepatch::tool;
 
@@ -102,6 +109,61 @@ TEST_CASE("generic meanings name the livepatch cause") {
     CHECK(generic_meaning("LIST", false, -13).find("interface version") != std::string::npos);
     CHECK(generic_meaning("open", false, -2) == "the payload file does not exist");
     CHECK(generic_meaning("REPLACE", false, -95).find("vetoing") != std::string::npos);
+}
+
+TEST_CASE("xc_livepatch_list buffers hold every name of the worst case, never less than probed") {
+    CHECK(list_name_buffer(1, 6) == 128 * 5);
+    CHECK(list_name_buffer(3, 30) == 3 * 128 * 5);
+    CHECK(list_name_buffer(2, 5000) == 5000);             // never below the probe
+    CHECK(list_name_buffer(0xffffffffu, 10) == UINT32_MAX);  // no wrap
+    CHECK(list_metadata_buffer(0) == 64 * 1024);
+    CHECK(list_metadata_buffer(1000) == 2000 + 64 * 1024);
+    CHECK(list_metadata_buffer(UINT32_MAX) == UINT32_MAX);
+}
+
+TEST_CASE("offline envelope: the common fields, and a check refusal as the common error object") {
+    const std::string refused = R"({"checks": [{"name": "upload", "ok": false, "detail": "bad"}],
+        "error": {"subject": "section '.x'", "rule": "too big"}, "errno": "EINVAL", "rc": -22, "result": "refused"})";
+    const auto j = Json::parse(offline_envelope("check", 1, refused, "p", "i"));
+    CHECK(j["command"] == "check");
+    CHECK(j["ok"] == false);
+    CHECK(j["exit_code"] == 1);
+    CHECK(j["backend"].is_null());
+    CHECK(j["result"] == "refused");
+    CHECK(j["rc"] == -22);
+    CHECK(j["rc_name"] == "EINVAL");
+    CHECK(j["error"]["step"] == "upload");
+    CHECK(j["error"]["errno"] == 22);
+    CHECK(j["error"]["meaning"] == "section '.x': too big");
+    CHECK(j["error"]["rule"] == "too big");
+    const auto ok = Json::parse(offline_envelope("info", 0, R"({"file": "f"})", "f", ""));
+    CHECK(ok["ok"] == true);
+    CHECK(ok["error"].is_null());
+    CHECK(ok["rc"] == 0);
+    CHECK(ok["file"] == "f");
+}
+
+TEST_CASE("call watchdog: a call that returns in time is not reported; one that does not is, once") {
+    std::atomic<int> fired{0};
+    std::string step;
+    {
+        CallWatchdog dog(50000000, [&](const CallSite& s) {  // 50 ms
+            step = s.step + " " + s.subject;
+            ++fired;
+        });
+        { const WatchedCall quick(dog, {"GET", "a"}); }
+        usleep(120000);
+        CHECK(fired == 0);
+        {
+            const WatchedCall slow(dog, {"APPLY", "b"});
+            usleep(200000);
+        }
+        CHECK(fired == 1);
+        CHECK(step == "APPLY b");
+    }
+    CallWatchdog none(0, [&](const CallSite&) { ++fired; });  // 0: no deadline, no thread
+    { const WatchedCall w(none, {"GET", "c"}); }
+    CHECK(fired == 1);
 }
 
 }  // TEST_SUITE

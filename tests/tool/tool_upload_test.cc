@@ -49,7 +49,7 @@ TEST_CASE("a file that is not a payload: EINVAL, malformed") {
     CHECK(r.out == "Uploading " + bad + "... failed\n");
     CHECK(r.err.rfind("Error 22: Invalid argument\n", 0) == 0);
     CHECK(r.err.find("UPLOAD failed: EINVAL (22, Invalid argument): the hypervisor rejected the payload as "
-                     "malformed") != std::string::npos);
+                     "malformed: the file does not start with the ELF magic") != std::string::npos);
     CHECK(hv.tool({"list"}).out == "Nothing to list\n");
 }
 
@@ -61,7 +61,20 @@ TEST_CASE("a file over 2 MiB: EINVAL from the hypervisor") {
     CHECK(r.code == 1);
     CHECK(r.out == "Uploading " + big + "... failed\n");
     CHECK(r.err.rfind("Error 22: Invalid argument\n", 0) == 0);
-    CHECK(r.err.find("a size of 0 or over 2 MiB") != std::string::npos);
+    CHECK(r.err.find("the file is " + std::to_string(read_file(big).size()) +
+                     " bytes, over its 2 MiB (2097152-byte) limit") != std::string::npos);
+}
+
+TEST_CASE("a malformed ELF payload: EINVAL, the generic malformed meaning") {
+    Hypervisor hv;
+    std::string bytes = read_file(payload("extra"));
+    bytes[62] = bytes[63] = '\xff';  // e_shstrndx past the section table: ELF, but malformed
+    const std::string bad = hv.dir() + "/bad.livepatch";
+    write_file(bad, bytes);
+    const Run r = hv.tool({"upload", "bad", bad});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("UPLOAD failed: EINVAL (22, Invalid argument): the hypervisor rejected the payload as "
+                     "malformed: not an ELF relocatable object") != std::string::npos);
 }
 
 TEST_CASE("a missing file: 'Could not open', nothing on stdout") {
@@ -91,6 +104,20 @@ TEST_CASE("a directory: 'Could not map'") {
     const Run r = hv.tool({"upload", "d", hv.dir()});
     CHECK(r.code == 1);
     CHECK(r.err.rfind("Could not map " + hv.dir() + ".\nError 19: No such device\n", 0) == 0);
+    CHECK(r.err.find("map failed: ENODEV (19, No such device): the payload path is not a regular file") !=
+          std::string::npos);
+}
+
+TEST_CASE("a FIFO: 'Could not map' at once, not a blocked open (Xen's tool blocks)") {
+    Hypervisor hv;
+    const std::string fifo = hv.dir() + "/fifo.livepatch";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    const Run r = hv.tool({"upload", "f", fifo}, 10000);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("Could not map " + fifo + ".\nError 22: Invalid argument\n", 0) == 0);
+    CHECK(r.err.find("the payload path is not a regular file") != std::string::npos);
 }
 
 TEST_CASE("upload --json: size, state and the payload's detail; errors with step and errno") {

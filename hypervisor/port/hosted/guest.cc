@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "guest_probe.h"
 #include "hypercalls.h"
 #include "livepatch/port.h"
 
@@ -14,6 +15,7 @@ namespace livepatch::hosted {
 namespace {
 
 thread_local uint64_t t_last_ns = 0;
+thread_local long t_last_trace = 0;
 
 void note_gap(GuestStats& s) {
     const uint64_t now = port::now_ns();
@@ -31,6 +33,7 @@ void note_gap(GuestStats& s) {
 void guest_work(unsigned cpu, void* ctx) {
     GuestStats& s = *static_cast<GuestStats*>(ctx);
     note_gap(s);
+    serve_guest_probe(cpu);
 
     char extra[XEN_EXTRAVERSION_LEN] = {};
     hypercall(HYPERVISOR_xen_version, XENVER_extraversion, reinterpret_cast<long>(extra), 0);
@@ -40,6 +43,13 @@ void guest_work(unsigned cpu, void* ctx) {
         s.version_patched.fetch_add(1, std::memory_order_relaxed);
 
     hypercall(HYPERVISOR_compute, static_cast<long>(cpu), 0, 0);
+
+    const long trace = hypercall(HYPERVISOR_trace, 0, 0, 0);
+    if (trace > t_last_trace)
+        s.trace_counted.fetch_add(1, std::memory_order_relaxed);
+    else
+        s.trace_uncounted.fetch_add(1, std::memory_order_relaxed);
+    t_last_trace = trace;
 
     // A well-behaved grant copy, and from a malicious vCPU 0 one that reaches past its frame.
     uint8_t buf[256];
@@ -57,26 +67,29 @@ void guest_work(unsigned cpu, void* ctx) {
         evil.len = 96;  // 64 bytes past the last frame
         evil.dst = buf;
         hypercall(HYPERVISOR_grant_table_op, 5, reinterpret_cast<long>(&evil), 1);
+        s.hypercalls.fetch_add(1, std::memory_order_relaxed);
         s.grant_copies.fetch_add(1, std::memory_order_relaxed);
         if (evil.status < 0)
             s.grant_refused.fetch_add(1, std::memory_order_relaxed);
         else if (contains_secret(buf, evil.len))
             s.grant_leaks.fetch_add(1, std::memory_order_relaxed);
     }
-    s.hypercalls.fetch_add(3, std::memory_order_relaxed);
+    s.hypercalls.fetch_add(4, std::memory_order_relaxed);
 }
 
 std::string guest_summary(const GuestStats& s) {
-    char line[256];
+    char line[384];
     snprintf(line, sizeof line,
              "hypercalls %llu, extraversion original %llu / patched %llu, grant copies %llu "
-             "(leaked %llu, refused %llu), longest vCPU stall %.1f us",
+             "(leaked %llu, refused %llu), trace events counted %llu / not %llu, longest vCPU stall %.1f us",
              static_cast<unsigned long long>(s.hypercalls.load()),
              static_cast<unsigned long long>(s.version_original.load()),
              static_cast<unsigned long long>(s.version_patched.load()),
              static_cast<unsigned long long>(s.grant_copies.load()),
              static_cast<unsigned long long>(s.grant_leaks.load()),
-             static_cast<unsigned long long>(s.grant_refused.load()), s.max_gap_ns.load() / 1000.0);
+             static_cast<unsigned long long>(s.grant_refused.load()),
+             static_cast<unsigned long long>(s.trace_counted.load()),
+             static_cast<unsigned long long>(s.trace_uncounted.load()), s.max_gap_ns.load() / 1000.0);
     return line;
 }
 

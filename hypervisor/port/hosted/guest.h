@@ -16,11 +16,14 @@ struct GuestStats {
     std::atomic<uint64_t> grant_copies{0};
     std::atomic<uint64_t> grant_leaks{0};       // a copy returned hypervisor secret bytes
     std::atomic<uint64_t> grant_refused{0};     // a copy was refused (status < 0)
+    std::atomic<uint64_t> trace_counted{0};     // HYPERVISOR_trace returned a higher count than
+    std::atomic<uint64_t> trace_uncounted{0};   // this vCPU saw last time / the same count
     std::atomic<uint64_t> max_gap_ns{0};        // longest pause between two work units of a vCPU
     std::atomic<bool> malicious{false};         // vCPU 0 also tries out-of-bounds grant copies
 };
 
-// One unit of guest work (CpuOptions::work); `ctx` is a GuestStats.
+// One unit of guest work (CpuOptions::work); `ctx` is a GuestStats. Starts by serving a pending
+// guest probe (guest_probe.h), if any.
 void guest_work(unsigned cpu, void* ctx);
 
 // A line summarising the stats.

@@ -4,17 +4,19 @@
 #include <xen/errno.h>
 #include <xen/version.h>
 
+// File-scope statics whose symbols carry their plain names (the asm labels stop C++ mangling them
+// as _ZL...): the hypervisor's symbol table lists them as "hypercalls.cc#<name>" (the object's
+// STT_FILE name), and payloads reach them with an extern declaration of <name>.
+static GrantTable grant_table asm("grant_table");
+// Volatile: nothing in this file writes it after boot, but payload hooks may.
+static volatile long compute_scale asm("compute_scale") = 2;
+
+extern "C" {
+uint64_t trace_event_count = 0;
+}
+
 namespace {
-
-// The grant frames, and right after them hypervisor data a guest must never read.
-struct GrantTable {
-    uint8_t frames[kGrantFrames][kGrantFrameSize];
-    uint8_t secret[kGrantFrameSize];
-};
-GrantTable grant_table;
-
 constexpr char kSecret[] = "HYPERVISOR-SECRET";
-
 }  // namespace
 
 HV_FUNCTION const char* xen_extra_version(void) { return "-hosted"; }
@@ -42,13 +44,53 @@ HV_FUNCTION long do_grant_table_op(unsigned cmd, struct grant_copy_op* ops, unsi
             continue;
         }
         // BUG: src_offset + len is not checked against kGrantFrameSize.
-        memcpy(op.dst, &grant_table.frames[op.src_ref][0] + op.src_offset, op.len);
+        raw_copy_to_guest(op.dst, &grant_table.frames[op.src_ref][0] + op.src_offset, op.len);
         op.status = 0;
     }
     return 0;
 }
 
-HV_FUNCTION long do_compute(long x) { return 2 * x + 1; }
+HV_FUNCTION unsigned long raw_copy_to_guest(void* to, const void* from, unsigned long len) {
+    memcpy(to, from, len);
+    return 0;
+}
+
+HV_FUNCTION long do_compute(long x) { return compute_scale * x + 1; }
+
+// do_trace_event (see hypercalls.h): the increment first, exactly kTraceCountLen bytes.
+#if defined(__x86_64__)
+asm(R"(
+    .pushsection .text
+    .globl do_trace_event
+    .type do_trace_event, @function
+    .p2align 4
+do_trace_event:
+    lock incq trace_event_count(%rip)
+    movq trace_event_count(%rip), %rax
+    ret
+    .size do_trace_event, . - do_trace_event
+    .popsection
+)");
+#elif defined(__aarch64__)
+asm(R"(
+    .pushsection .text
+    .globl do_trace_event
+    .type do_trace_event, %function
+    .p2align 4
+do_trace_event:
+    adrp x1, trace_event_count
+    ldr x0, [x1, #:lo12:trace_event_count]
+    add x0, x0, #1
+    str x0, [x1, #:lo12:trace_event_count]
+    adrp x1, trace_event_count
+    ldr x0, [x1, #:lo12:trace_event_count]
+    ret
+    .size do_trace_event, . - do_trace_event
+    .popsection
+)");
+#else
+#error "do_trace_event: no implementation for this architecture"
+#endif
 
 namespace {
 long call_xen_version(long a, long b, long) { return do_xen_version(static_cast<int>(a), reinterpret_cast<void*>(b)); }
@@ -56,6 +98,7 @@ long call_grant_table_op(long a, long b, long c) {
     return do_grant_table_op(static_cast<unsigned>(a), reinterpret_cast<grant_copy_op*>(b), static_cast<unsigned>(c));
 }
 long call_compute(long a, long, long) { return do_compute(a); }
+long call_trace(long, long, long) { return do_trace_event(); }
 
 constexpr auto make_table() {
     struct T {
@@ -64,6 +107,7 @@ constexpr auto make_table() {
     t.fn[HYPERVISOR_xen_version] = call_xen_version;
     t.fn[HYPERVISOR_grant_table_op] = call_grant_table_op;
     t.fn[HYPERVISOR_compute] = call_compute;
+    t.fn[HYPERVISOR_trace] = call_trace;
     return t;
 }
 constexpr auto kTable = make_table();

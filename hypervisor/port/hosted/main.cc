@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "guest.h"
+#include "guest_probe.h"
 #include "hosted.h"
 #include "hypercalls.h"
 #include "livepatch/livepatch.h"
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     co.pin = !vm.count("no-pin");
     co.work = vm.count("idle") ? nullptr : guest_work;
     co.ctx = &stats;
+    set_observed_guests(&stats);  // the control socket's guest requests (guest-probe)
 
     if (!start_server(socket_path))
         return 1;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/engine/engine.h"
+#include "guest_probe.h"
 #include "hosted.h"
 #include "livepatch/abi.h"
 #include "livepatch/errc.h"
@@ -109,7 +110,7 @@ bool serve_request(int fd, std::vector<uint8_t>& arena) {
     if (!read_exact(fd, &req, sizeof req, true))
         return false;
     const bool malformed = req.magic != wire::kMagic || req.version != wire::kVersion || req.reserved ||
-                           (req.kind != wire::kSysctl && req.kind != wire::kDetail);
+                           (req.kind != wire::kSysctl && req.kind != wire::kDetail && req.kind != wire::kGuest);
     const int32_t bad = malformed ? rc_of(Errc::kEINVAL) : req.arena_len > wire::kMaxArena ? rc_of(Errc::kE2BIG) : 0;
     if (bad) {
         send_response(fd, bad, 0);
@@ -129,12 +130,13 @@ bool serve_request(int fd, std::vector<uint8_t>& arena) {
                write_all(fd, arena.data(), req.arena_len);
     }
 
-    // kDetail: exactly one NUL, at the end.
+    // kDetail, kGuest: exactly one NUL, at the end.
     const size_t len = req.arena_len;
     if (!len || arena[len - 1] || memchr(arena.data(), 0, len - 1))
         return send_response(fd, rc_of(Errc::kEINVAL), 0);
     std::string json;
-    const int32_t rc = detail(reinterpret_cast<const char*>(arena.data()), &json);
+    const char* word = reinterpret_cast<const char*>(arena.data());
+    const int32_t rc = req.kind == wire::kDetail ? detail(word, &json) : guest_request(word, &json);
     if (rc)
         return send_response(fd, rc, 0);
     return send_response(fd, 0, static_cast<uint32_t>(json.size())) && write_all(fd, json.data(), json.size());

@@ -1,6 +1,6 @@
-// The hosted hypervisor's control socket: how dom0 tools reach XEN_SYSCTL_livepatch_op (and the
-// per-payload detail query beyond Xen's ABI) on a hosted hypervisor. Shared by the server and the
-// clients (xen-livepatch, the tests).
+// The hosted hypervisor's control socket: how dom0 tools reach XEN_SYSCTL_livepatch_op (and, beyond
+// Xen's ABI, the per-payload detail query and the guest observation requests) on a hosted
+// hypervisor. Shared by the server and the clients (xen-livepatch, guest-probe, the tests).
 //
 // A Unix stream socket, mode 0600 (root only). One request, one response, in order, any number
 // per connection. All integers little-endian (host order on the supported hosts).
@@ -8,10 +8,12 @@
 //   request:  WireRequest, then
 //               kind kSysctl: struct xen_sysctl (136 bytes), then `arena_len` bytes of guest memory
 //               kind kDetail: `arena_len` bytes: the payload name, NUL-terminated
+//               kind kGuest:  `arena_len` bytes: the request word (guest_probe.h), NUL-terminated
 //   response: WireResponse, then
 //               kind kSysctl: struct xen_sysctl as the hypervisor left it, then the arena (which
 //                             the hypervisor may have written, e.g. LIST's buffers)
-//               kind kDetail: `arena_len` bytes of JSON (see docs/design.md), no NUL
+//               kind kDetail, kGuest: `arena_len` bytes of JSON (see docs/design.md), no NUL;
+//                             nothing after an error rc (the connection stays open)
 //
 // Guest handles inside the xen_sysctl are arena offsets plus one (0 is NULL): a client lays out
 // every buffer the op names in one arena and stores offset + 1 in each handle. A handle whose
@@ -33,6 +35,7 @@ constexpr uint32_t kMaxArena = (2u << 20) + (64u << 10);  // a 2 MiB payload plu
 enum Kind : uint16_t {
     kSysctl = 1,
     kDetail = 2,
+    kGuest = 3,
 };
 
 struct WireRequest {
