@@ -193,6 +193,7 @@ include tests/freestanding/freestanding.mk
 include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk
 include tests/nested/nested.mk
+include tests/arm64/arm64.mk
 
 # The live demo (scripts/demo.sh): the hosted hypervisor under guest load, a fix built with
 # livepatch-build and applied with xen-livepatch; DEMO_PREREQS comes from examples.mk.

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build and the tests need. Idempotent: packages already
 # present are not reinstalled, and apt is not touched at all when nothing is missing.
+#
+#   --arm64   also the AArch64 cross toolchain, qemu-user and, through multiarch (the arm64
+#             architecture is added to dpkg once), Debian's arm64 builds of the libraries the
+#             AArch64 programs link statically (make test-arm64, tests/arm64/arm64.mk)
 set -euo pipefail
+
+arm64=0
+[ "${1:-}" = "--arm64" ] && arm64=1
 
 packages=(
   build-essential g++ make python3 binutils
@@ -15,6 +22,14 @@ packages=(
   binutils-aarch64-linux-gnu             # objdump for AArch64 encodings in tests
   qemu-system-x86                        # make nested-test: real Xen under QEMU (tests/nested/)
 )
+if [ $arm64 = 1 ]; then
+  packages+=(
+    g++-aarch64-linux-gnu libc6-dev-arm64-cross   # the AArch64 cross compiler and C library
+    qemu-user-static                              # runs the AArch64 programs (qemu-aarch64-static)
+    libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64 libcapstone-dev:arm64
+    libboost-program-options-dev:arm64
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,5 +48,8 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [ $arm64 = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  dpkg --add-architecture arm64
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

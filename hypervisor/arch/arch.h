@@ -34,6 +34,18 @@ Status verify_func(const livepatch_func& f, const uint8_t* old_code) noexcept;
 // not touch st->saved. x86: E9 rel32 after ENDBR64 if present; arm64: B imm26.
 Status plan_patch(const livepatch_func& f, FuncState* st) noexcept;
 
+// Writes `len` planned patch bytes (FuncState::insn or ::saved) at text address `addr`, which the
+// port has made writable, so that a CPU fetching them concurrently sees each instruction either
+// old or new (arm64: aligned single-copy-atomic 32-bit stores), then does the cache maintenance
+// the architecture needs before any CPU may execute them (arm64: DC CVAU, DSB ISH, IC IVAU,
+// DSB ISH, ISB; x86-64: none, instruction fetch is coherent with stores). For ports that write
+// text with ordinary stores: their port::text_write may be just this call.
+void patch_text(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept;
+
+// Serialises the calling CPU's instruction stream after a patch (x86-64: CPUID; arm64: ISB), so
+// that it fetches the new text: what port::post_action runs on every CPU before it resumes.
+void post_patch() noexcept;
+
 // Size of one .altinstructions / .ex_table / .bug_frames.N entry; 0 means the section is not
 // supported on this architecture (-EOPNOTSUPP).
 uint32_t alt_instr_size() noexcept;

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "arch/arch.h"
 #include "livepatch/errc.h"
 #include "livepatch/port.h"
 
@@ -111,9 +112,11 @@ void TestHypervisor::port_free(void* p) {
 void* TestHypervisor::port_alloc_payload(size_t size) {
     if (should_fail(fail_payload_alloc_at))
         return nullptr;
-    // Place the pages within ±1 GiB of the fake text so rel32 relocations reach both ways.
+    // Place the pages within half the branch reach of the fake text (x86-64: ±1 GiB; arm64:
+    // ±64 MiB) so that rel32 or CALL26/JUMP26 relocations reach both ways.
     const uintptr_t text = text_addr();
-    for (uintptr_t delta = 64ull << 20; delta < (1ull << 30); delta += 64ull << 20) {
+    const uintptr_t window = static_cast<uintptr_t>(arch::patch_range()) / 2, step = window / 16;
+    for (uintptr_t delta = step; delta < window; delta += step) {
         for (int sign = 0; sign < 2; ++sign) {
             const uintptr_t hint = sign ? text - delta : text + delta;
             // MAP_POPULATE: the loader writes every page at once; fault them in one batch.
@@ -123,7 +126,7 @@ void* TestHypervisor::port_alloc_payload(size_t size) {
                 continue;
             const uintptr_t a = reinterpret_cast<uintptr_t>(p);
             const uintptr_t far = a > text ? a + size - text : text + kTextSize - a;
-            if (far < (1ull << 30)) {
+            if (far < window) {
                 ++m_live_payload_allocs;
                 return p;
             }
@@ -249,7 +252,13 @@ unsigned this_cpu() noexcept { return 0; }
 bool cpu_maps_get() noexcept { return true; }
 void cpu_maps_put() noexcept {}
 void kick_cpus() noexcept {}
-void cpu_relax() noexcept { __builtin_ia32_pause(); }
+void cpu_relax() noexcept {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
 unsigned long irq_save() noexcept { return 0; }
 void irq_restore(unsigned long) noexcept {}
 void mask_nmi() noexcept {}
@@ -262,7 +271,7 @@ uint64_t now_ns() noexcept {
 int safety_check() noexcept { return 0; }
 int text_write_begin() noexcept { return 0; }
 void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept {
-    memcpy(reinterpret_cast<void*>(addr), bytes, len);
+    arch::patch_text(addr, bytes, len);  // x86-64: memcpy; arm64: word stores and cache maintenance
 }
 void text_write_end() noexcept {}
 void post_action() noexcept {}

@@ -51,6 +51,16 @@ Status plan_patch(const livepatch_func& f, FuncState* st) noexcept {
     return success();
 }
 
+void patch_text(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept {
+    memcpy(reinterpret_cast<void*>(addr), bytes, len);
+}
+
+void post_patch() noexcept {
+    // CPUID serialises the instruction stream (Intel SDM vol. 3A, 9.1.3).
+    unsigned a = 0, b, c = 0, d;
+    asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d)::"memory");
+}
+
 uint32_t alt_instr_size() noexcept { return 14; }
 uint32_t ex_table_entry_size() noexcept { return 8; }
 uint32_t bug_frame_size() noexcept { return 8; }

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "arch/arch.h"
 #include "hosted.h"
 #include "livepatch/errc.h"
 #include "livepatch/port.h"
@@ -101,10 +102,12 @@ void free(void* ptr) noexcept { ::free(ptr); }
 size_t page_size() noexcept { return kPage; }
 
 void* alloc_payload_pages(size_t size) noexcept {
-    // Within ±1 GiB of the hypervisor's text, so that rel32 (±2 GiB) reaches every byte either way.
+    // Within half the branch reach of the hypervisor's text (x86-64: ±1 GiB of rel32's ±2 GiB;
+    // arm64: ±64 MiB of B's ±128 MiB), so that a branch reaches every byte either way.
     const Image& img = image();
     const uintptr_t text = img.text_start;
-    for (uintptr_t delta = 32ull << 20; delta < (1ull << 30); delta += 32ull << 20) {
+    const uintptr_t window = static_cast<uintptr_t>(arch::patch_range()) / 2, step = window / 32;
+    for (uintptr_t delta = step; delta < window; delta += step) {
         for (int below = 0; below < 2; ++below) {
             const uintptr_t hint = below ? text - delta : img.text_end + delta;
             // MAP_POPULATE: the loader writes every page at once; fault them in one batch.
@@ -114,7 +117,7 @@ void* alloc_payload_pages(size_t size) noexcept {
                 continue;
             const uintptr_t a = reinterpret_cast<uintptr_t>(p);
             const uintptr_t far = a > text ? a + size - text : img.text_end - a;
-            if (far < (1ull << 30))
+            if (far < window)
                 return p;
             munmap(p, size);
         }
@@ -205,9 +208,7 @@ int text_write_begin() noexcept {
 }
 
 void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept {
-    auto* dst = reinterpret_cast<uint8_t*>(addr);
-    memcpy(dst, bytes, len);
-    __builtin___clear_cache(reinterpret_cast<char*>(dst), reinterpret_cast<char*>(dst + len));
+    arch::patch_text(addr, bytes, len);  // the stores and the architecture's cache maintenance
 }
 
 void text_write_end() noexcept {
@@ -220,15 +221,7 @@ void text_write_end() noexcept {
     g_prot_cv.notify_all();
 }
 
-void post_action() noexcept {
-#if defined(__x86_64__)
-    // CPUID serialises the instruction stream (Intel SDM vol. 3A, 9.1.3).
-    unsigned a = 0, b, c = 0, d;
-    asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d)::"memory");
-#elif defined(__aarch64__)
-    asm volatile("isb" ::: "memory");
-#endif
-}
+void post_action() noexcept { arch::post_patch(); }  // x86-64: CPUID; arm64: ISB
 
 bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept {
     if (!t_arena || !handle)

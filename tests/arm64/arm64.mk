@@ -1,0 +1,154 @@
+# AArch64: the engine core, its AArch64 unit tests, the hosted hypervisor and the live-patching
+# integration tests cross-built with Debian's g++-aarch64-linux-gnu (static, so that
+# qemu-aarch64-static runs them without a sysroot), payloads cross-compiled for AArch64, and
+# `make test-arm64` running all of it under qemu-user.
+#
+#   $(BUILD)/aarch64/lib/liblivepatch-core.a    the core with the AArch64 backend (arch/arm64)
+#   $(BUILD)/aarch64/bin/unit-tests             AArch64 relocations, B/NOP patch planning, the
+#                                               arch-neutral core suites, and the engine loading,
+#                                               applying and reverting AArch64 fixture payloads
+#   $(BUILD)/aarch64/bin/hosted-hypervisor      the hosted hypervisor, an AArch64 program
+#   $(BUILD)/aarch64/bin/integration-tests      live patching under load on AArch64 pCPU threads
+#   $(BUILD)/aarch64/itest-payloads/*.livepatch tests/integration/payloads, built for AArch64
+#                                               against that binary's build-id
+#
+# The libraries the programs link (libelf, libcapstone, boost program_options, and libelf's
+# zlib/zstd) are Debian's arm64 -dev packages installed through multiarch
+# (scripts/install-deps.sh --arm64). Only the release variant: the sanitizers do not run under
+# qemu-user.
+
+A64 := $(BUILD)/aarch64
+A64_CXX := aarch64-linux-gnu-g++
+A64_CC := aarch64-linux-gnu-gcc
+A64_LD := aarch64-linux-gnu-ld
+A64_OBJCOPY := aarch64-linux-gnu-objcopy
+A64_QEMU := qemu-aarch64-static
+A64_STAMP := $(A64)/.deps-ok
+A64_PROBES := /usr/bin/$(A64_CXX) /usr/bin/$(A64_QEMU) /usr/lib/aarch64-linux-gnu/libelf.a \
+              /usr/lib/aarch64-linux-gnu/libcapstone.a /usr/lib/aarch64-linux-gnu/libboost_program_options.a \
+              /usr/lib/aarch64-linux-gnu/libzstd.a /usr/lib/aarch64-linux-gnu/libz.a
+
+$(A64_STAMP): scripts/install-deps.sh | $(DEPS_STAMP)
+	@missing=0; for f in $(A64_PROBES); do [ -e $$f ] || missing=1; done; \
+	if [ $$missing = 1 ]; then bash scripts/install-deps.sh --arm64; fi
+	@mkdir -p $(@D) && touch $@
+
+# The compile flags of the native build with the AArch64 backend's include path. No branch
+# protection: the patch overwrites a function's first instruction (as Xen does on arm64), which
+# must not be a BTI landing pad.
+A64_ARCH_FLAGS := -mbranch-protection=none
+# The core also keeps its atomics inline (LDXR/STXR), not calls to libgcc's out-of-line routines
+# (__aarch64_cas8_acq_rel, ...) that a hypervisor does not have.
+A64_CORE_CXXFLAGS := $(filter-out -Ihypervisor/arch/%,$(CORE_CXXFLAGS)) -Ihypervisor/arch/arm64 $(A64_ARCH_FLAGS) \
+                     -mno-outline-atomics -O2
+A64_HOST_CXXFLAGS := $(filter-out -Ihypervisor/arch/%,$(HOST_CXXFLAGS)) -Ihypervisor/arch/arm64 $(A64_ARCH_FLAGS) -O2 \
+                     -DLP_FIXTURE_DIR='"$(abspath $(A64))/fixtures"'
+A64_LDFLAGS := -static -O2
+A64_ELF_LIBS := -lelf -lzstd -lz
+
+A64_CORE_SRCS := $(shell find hypervisor/core -name '*.cc' 2>/dev/null) $(wildcard hypervisor/arch/arm64/*.cc)
+A64_UNIT_SRCS := tests/unit/main.cc $(wildcard tests/unit/arch/arm64/*.cc) tests/unit/core/result_test.cc \
+                 tests/unit/core/symbol_table_test.cc tests/support/test_port.cc $(wildcard tests/arm64/unit/*.cc)
+A64_HOSTED_SRCS := $(filter-out hypervisor/port/hosted/main.cc,$(wildcard hypervisor/port/hosted/*.cc))
+A64_ITEST_SRCS := tests/integration/patching_test.cc tests/integration/runtime.cc tests/unit/main.cc
+
+$(A64)/obj/core/%.o: %.cc | $(A64_STAMP)
+	@mkdir -p $(@D)
+	$(A64_CXX) $(A64_CORE_CXXFLAGS) -c $< -o $@
+
+$(A64)/obj/host/%.o: %.cc | $(A64_STAMP)
+	@mkdir -p $(@D)
+	$(A64_CXX) $(A64_HOST_CXXFLAGS) -c $< -o $@
+
+$(A64)/lib/liblivepatch-core.a: $(patsubst %.cc,$(A64)/obj/core/%.o,$(A64_CORE_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && aarch64-linux-gnu-ar rcs $@ $^
+
+$(A64)/lib/libhosted.a: $(patsubst %.cc,$(A64)/obj/host/%.o,$(A64_HOSTED_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && aarch64-linux-gnu-ar rcs $@ $^
+
+$(A64)/bin/unit-tests: $(patsubst %.cc,$(A64)/obj/host/%.o,$(A64_UNIT_SRCS)) $(A64)/lib/liblivepatch-core.a
+	@mkdir -p $(@D)
+	$(A64_CXX) $(A64_LDFLAGS) -o $@ $^ -lcapstone $(A64_ELF_LIBS) -pthread
+
+$(A64)/bin/hosted-hypervisor: $(A64)/obj/host/hypervisor/port/hosted/main.o $(A64)/lib/libhosted.a \
+		$(A64)/lib/liblivepatch-core.a
+	@mkdir -p $(@D)
+	$(A64_CXX) $(A64_LDFLAGS) -Wl,--build-id=sha1 -o $@ $^ $(A64_ELF_LIBS) -lboost_program_options -pthread
+
+$(A64)/bin/integration-tests: $(patsubst %.cc,$(A64)/obj/host/%.o,$(A64_ITEST_SRCS)) $(A64)/lib/libhosted.a \
+		$(A64)/lib/liblivepatch-core.a
+	@mkdir -p $(@D)
+	$(A64_CXX) $(A64_LDFLAGS) -Wl,--build-id=sha1 -o $@ $^ $(A64_ELF_LIBS) -pthread
+
+# ---------------------------------------------------------------------------------------------
+# AArch64 payloads: C compiled by the cross gcc with flags that give only relocations Xen accepts
+# on arm64 (-fpic with hidden visibility: ADRP/ADD and CALL26/JUMP26 instead of GOT entries;
+# ABS64 for the pointers of the records; no PLT, no outline atomics calling into libgcc), then
+# ld -r with a build-id and Xen's two dependency notes, as tests/fixtures/fixtures.mk does.
+A64_PAYLOAD_CFLAGS := -O2 -fpic -fvisibility=hidden -mcmodel=small -fno-plt -mno-outline-atomics \
+                      $(A64_ARCH_FLAGS) -ffunction-sections -fdata-sections -fno-stack-protector -fno-common \
+                      -fno-asynchronous-unwind-tables -fno-unwind-tables \
+                      -Wall -Wextra -Werror -Itests/fixtures/payloads
+
+$(A64)/fixtures/hv-build-id.note: tests/fixtures/fixtures.mk scripts/make-build-id-note.py
+	@mkdir -p $(@D)
+	python3 scripts/make-build-id-note.py $(FIXTURE_BUILD_ID) $@
+
+$(A64)/fixtures/%.o: tests/fixtures/payloads/%.c tests/fixtures/payloads/fixture_payload.h | $(A64_STAMP)
+	@mkdir -p $(@D)
+	$(A64_CC) $(A64_PAYLOAD_CFLAGS) -c $< -o $@
+
+$(A64)/fixtures/itest-%.o: tests/integration/payloads/%.c tests/fixtures/payloads/fixture_payload.h | $(A64_STAMP)
+	@mkdir -p $(@D)
+	$(A64_CC) $(A64_PAYLOAD_CFLAGS) -c $< -o $@
+
+# $(call a64_link_payload,object,note,output)
+define a64_link_payload
+$(A64_LD) -r --build-id=sha1 -o $(3).tmp $(1)
+$(A64_OBJCOPY) --add-section .livepatch.depends=$(2) --set-section-flags .livepatch.depends=alloc,readonly \
+        --add-section .livepatch.xen_depends=$(2) --set-section-flags .livepatch.xen_depends=alloc,readonly \
+        $(3).tmp $(3)
+rm -f $(3).tmp
+endef
+
+$(A64)/fixtures/%.livepatch: $(A64)/fixtures/%.o $(A64)/fixtures/hv-build-id.note
+	$(call a64_link_payload,$<,$(A64)/fixtures/hv-build-id.note,$@)
+
+$(A64)/itest-payloads/%.livepatch: $(A64)/fixtures/itest-%.o $(A64)/bin/integration-tests
+	@mkdir -p $(@D)
+	python3 scripts/make-build-id-note.py $$(python3 scripts/elf-build-id.py $(A64)/bin/integration-tests) $@.note
+	$(call a64_link_payload,$<,$@.note,$@)
+	rm -f $@.note
+
+A64_FIXTURES := $(patsubst tests/fixtures/payloads/%.c,$(A64)/fixtures/%.livepatch,$(FIXTURE_SRCS))
+A64_ITEST_PAYLOADS := $(patsubst tests/integration/payloads/%.c,$(A64)/itest-payloads/%.livepatch,\
+                      $(wildcard tests/integration/payloads/*.c))
+
+# The AArch64 core as one relocatable object, checked for undefined references as on x86-64.
+$(A64)/freestanding/livepatch-core.o: $(patsubst %.cc,$(A64)/obj/core/%.o,$(A64_CORE_SRCS))
+	@mkdir -p $(@D)
+	$(A64_LD) -r -o $@ $^
+
+check-freestanding-arm64: $(A64)/freestanding/livepatch-core.o scripts/check-freestanding.sh
+	bash scripts/check-freestanding.sh $<
+
+# ---------------------------------------------------------------------------------------------
+# Cycles of the 10,000-cycle integration test under emulation (each window is slower there).
+A64_ITEST_CYCLES ?= 300
+
+arm64: $(A64)/bin/unit-tests $(A64)/bin/hosted-hypervisor $(A64)/bin/integration-tests $(A64_FIXTURES) \
+       $(A64_ITEST_PAYLOADS)
+
+test-arm64: arm64 check-freestanding-arm64
+	@echo "== AArch64 unit tests (qemu-aarch64)"
+	$(A64_QEMU) $(A64)/bin/unit-tests
+	@echo "== AArch64 integration tests: the hosted hypervisor patched under load (qemu-aarch64)"
+	LP_ITEST_PAYLOADS=$(A64)/itest-payloads LP_ITEST_CYCLES=$(A64_ITEST_CYCLES) \
+	    $(A64_QEMU) $(A64)/bin/integration-tests
+	@echo "make test-arm64: all suites passed"
+
+-include $(shell find $(A64)/obj -name '*.d' 2>/dev/null)
+
+.PHONY: arm64 test-arm64 check-freestanding-arm64
