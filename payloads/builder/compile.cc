@@ -38,31 +38,51 @@ std::optional<Language> language_of(const std::string& source) {
     return std::nullopt;
 }
 
+namespace {
+
+void add(std::vector<std::string>* cmd, std::initializer_list<const char*> flags) {
+    for (const char* f : flags)
+        cmd->push_back(f);
+}
+
+// The target's code-generation flags (see compile.h).
+void add_target_flags(const CompileSetup& setup, std::vector<std::string>* cmd) {
+    if (setup.arch == TargetArch::kAArch64) {
+        add(cmd, {"-O2", "-fpic", "-fvisibility=hidden", "-mcmodel=small", "-fno-plt", "-mno-outline-atomics",
+                  "-mbranch-protection=none", "-ffunction-sections", "-fdata-sections", "-fno-stack-protector",
+                  "-fno-common", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-Wall", "-Wextra"});
+        if (setup.flavor == Flavor::kXen)
+            add(cmd, {"-ffreestanding", "-mgeneral-regs-only", "-DLIVEPATCH_FLAVOR_XEN=1"});
+        else
+            add(cmd, {"-DLIVEPATCH_FLAVOR_HOSTED=1"});
+        return;
+    }
+    add(cmd, {"-O2", "-fpic", "-fvisibility=hidden", "-mno-red-zone", "-ffunction-sections", "-fdata-sections",
+              "-fno-stack-protector", "-fno-common", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-Wall",
+              "-Wextra"});
+    cmd->push_back(setup.ibt ? "-fcf-protection=branch" : "-fcf-protection=none");
+    if (setup.flavor == Flavor::kXen) {
+        add(cmd, {"-ffreestanding", "-mno-mmx", "-mno-sse", "-mskip-rax-setup", "-DLIVEPATCH_FLAVOR_XEN=1"});
+        if (setup.indirect_thunk)
+            add(cmd, {"-mindirect-branch=thunk-extern", "-mindirect-branch-register"});
+        if (setup.return_thunk)
+            cmd->push_back("-mfunction-return=thunk-extern");
+    } else {
+        cmd->push_back("-DLIVEPATCH_FLAVOR_HOSTED=1");
+    }
+}
+
+}  // namespace
+
 std::vector<std::string> compile_command(const CompileSetup& setup, Language lang, const std::string& source,
                                          const std::string& object) {
     std::vector<std::string> cmd;
     if (lang == Language::kC) {
-        cmd = {"gcc", "-std=gnu11"};
+        cmd = {toolchain(setup.arch, "gcc"), "-std=gnu11"};
     } else {
-        cmd = {"g++", "-std=gnu++20", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics"};
+        cmd = {toolchain(setup.arch, "g++"), "-std=gnu++20", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics"};
     }
-    for (const char* f : {"-O2", "-fpic", "-fvisibility=hidden", "-mno-red-zone", "-ffunction-sections",
-                          "-fdata-sections", "-fno-stack-protector", "-fno-common", "-fno-asynchronous-unwind-tables",
-                          "-fno-unwind-tables", "-Wall", "-Wextra"})
-        cmd.push_back(f);
-    cmd.push_back(setup.ibt ? "-fcf-protection=branch" : "-fcf-protection=none");
-    if (setup.flavor == Flavor::kXen) {
-        for (const char* f : {"-ffreestanding", "-mno-mmx", "-mno-sse", "-mskip-rax-setup", "-DLIVEPATCH_FLAVOR_XEN=1"})
-            cmd.push_back(f);
-        if (setup.indirect_thunk) {
-            cmd.push_back("-mindirect-branch=thunk-extern");
-            cmd.push_back("-mindirect-branch-register");
-        }
-        if (setup.return_thunk)
-            cmd.push_back("-mfunction-return=thunk-extern");
-    } else {
-        cmd.push_back("-DLIVEPATCH_FLAVOR_HOSTED=1");
-    }
+    add_target_flags(setup, &cmd);
     for (const std::string& d : setup.defines)
         cmd.push_back("-D" + d);
     for (const std::string& d : setup.include_dirs)

@@ -7,6 +7,12 @@
 // code model; -fcf-protection=branch for an IBT hypervisor, else none.
 // Xen: also freestanding, no MMX/SSE (Xen does not save vector state for itself), and the
 // indirect-branch and return thunks of the image when it has them (speculation hardening).
+// AArch64 (the cross compiler aarch64-linux-gnu-gcc/g++ on another host): -O2 -fpic with hidden
+// visibility, -mcmodel=small -fno-plt (ADRP/ADD/LDST*_LO12_NC, CALL26/JUMP26, ABS64 and PREL32:
+// relocations Xen's arm64 loader accepts), -mno-outline-atomics (no calls to libgcc's atomics,
+// which a hypervisor does not have), -mbranch-protection=none (the patch overwrites a function's
+// first instruction, which must not be a BTI landing pad), and the section, stack-protector,
+// common and unwind flags above; Xen also -ffreestanding -mgeneral-regs-only.
 // C: -std=gnu11. C++: -std=gnu++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics.
 #pragma once
 
@@ -15,6 +21,7 @@
 #include <vector>
 
 #include "build_options.h"
+#include "target_arch.h"
 
 namespace livepatch::build {
 
@@ -24,6 +31,7 @@ enum class Language { kC, kCxx };
 std::optional<Language> language_of(const std::string& source);
 
 struct CompileSetup {
+    TargetArch arch = TargetArch::kX86_64;
     Flavor flavor = Flavor::kXen;   // never kAuto here
     bool ibt = false;
     bool indirect_thunk = false;    // the image has __x86_indirect_thunk_* (Xen: thunk-extern)

@@ -89,7 +89,9 @@ EngineVerdict stacked_checks(const std::string& payload, const tool::offline::Hy
 }  // namespace
 
 EngineVerdict check_with_engine(const std::string& payload, const std::string& image_path,
-                                const std::string& depends) {
+                                const std::string& depends, uint16_t machine) {
+    if (machine != arch::elf_machine())
+        return check_foreign(payload, image_path, depends, machine);
     std::unique_ptr<tool::offline::HypervisorImage> image;
     try {
         image = tool::offline::HypervisorImage::load(image_path);

@@ -60,8 +60,10 @@ ObjectFile ObjectFile::read(const std::string& path) {
     if (!f.elf || elf_kind(f.elf) != ELF_K_ELF || !gelf_getehdr(f.elf, &eh) ||
         elf_getshdrstrndx(f.elf, &shstrndx) != 0 || elf_getshdrnum(f.elf, &nsections) != 0)
         fail("not an ELF object");
-    if (gelf_getclass(f.elf) != ELFCLASS64 || eh.e_type != ET_REL || eh.e_machine != EM_X86_64)
-        fail("not an x86-64 ELF64 relocatable object");
+    if (gelf_getclass(f.elf) != ELFCLASS64 || eh.e_type != ET_REL ||
+        (eh.e_machine != EM_X86_64 && eh.e_machine != EM_AARCH64))
+        fail("not an x86-64 or AArch64 ELF64 relocatable object");
+    o.m_machine = eh.e_machine;
 
     o.m_sections.resize(nsections);
     size_t symtab = 0;

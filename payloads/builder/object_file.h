@@ -43,10 +43,12 @@ struct ObjReloc {
 
 class ObjectFile {
 public:
-    // Reads an ET_REL ELF64 object. Throws BuildError("<path>: <reason>") when it is not one.
+    // Reads an ET_REL ELF64 object for x86-64 or AArch64. Throws BuildError("<path>: <reason>")
+    // when it is not one.
     static ObjectFile read(const std::string& path);
 
     const std::string& path() const { return m_path; }
+    uint16_t machine() const { return m_machine; }  // EM_X86_64 or EM_AARCH64
     const std::vector<ObjSection>& sections() const { return m_sections; }
     const std::vector<ObjSymbol>& symbols() const { return m_symbols; }
     const std::vector<ObjReloc>& relocations() const { return m_relocs; }
@@ -69,6 +71,7 @@ public:
 
 private:
     std::string m_path;
+    uint16_t m_machine = 0;
     std::vector<ObjSection> m_sections;   // indexed by section index (0 is the null section)
     std::vector<ObjSymbol> m_symbols;     // indexed by symbol index
     std::vector<ObjReloc> m_relocs;

@@ -44,6 +44,9 @@ void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
 Flavor choose_flavor(const BuildOptions& o, const TargetImage& image) {
     if (o.flavor != Flavor::kAuto)
         return o.flavor;
+    if (image.detected_flavor() == Flavor::kAuto && image.arch() == TargetArch::kAArch64)
+        throw BuildError(o.target + ": cannot tell Xen's xen-syms (with start_xen) from the hosted hypervisor (a PIE, "
+                                    "or a static program with main): say which with --flavor xen|hosted");
     if (image.detected_flavor() == Flavor::kAuto)
         throw BuildError(o.target + ": cannot tell Xen's xen-syms (an ET_EXEC linked at 0xffff82d040000000 or "
                                     "above) from the hosted hypervisor (a PIE): say which with --flavor xen|hosted");
@@ -54,6 +57,9 @@ DependsPayload read_depends(const std::string& path, const TargetImage& image) {
     const ObjectFile d = ObjectFile::read(path);
     DependsPayload dep;
     dep.path = path;
+    if (d.machine() != machine_of(image.arch()))
+        throw BuildError("--depends " + path + " is not an " + arch_name(image.arch()) + " payload, and " +
+                         image.path() + " is an " + arch_name(image.arch()) + " image");
     dep.build_id = d.build_id();
     if (dep.build_id.empty())
         throw BuildError("--depends " + path + ": no .note.gnu.build-id: not a payload");
@@ -97,11 +103,13 @@ void check_sources(const std::vector<std::string>& sources) {
 
 // The assembler source of .livepatch.depends and .livepatch.xen_depends: allocated, read-only
 // SHT_NOTE sections, each one NT_GNU_BUILD_ID note.
+// ("%note": "@" starts a comment in some assemblers.)
 void write_notes_source(const std::string& path, const std::vector<uint8_t>& depends,
-                        const std::vector<uint8_t>& xen_depends) {
+                        const std::vector<uint8_t>& xen_depends, TargetArch arch) {
     std::string s;
+    const char* type = arch == TargetArch::kX86_64 ? "@note" : "%note";
     for (const auto& [name, id] : {std::pair{".livepatch.depends", &depends}, {".livepatch.xen_depends", &xen_depends}}) {
-        s += std::string("\t.section ") + name + ",\"a\",@note\n\t.balign 4\n";
+        s += std::string("\t.section ") + name + ",\"a\"," + type + "\n\t.balign 4\n";
         s += "\t.long 4, " + std::to_string(id->size()) + ", 3\n\t.asciz \"GNU\"\n";
         for (uint8_t b : *id)
             s += "\t.byte " + std::to_string(b) + "\n";
@@ -112,7 +120,7 @@ void write_notes_source(const std::string& path, const std::vector<uint8_t>& dep
 
 // Step 4 for one object: records, read-only sections, symbol names.
 void edit_object(const SourceObject& o, size_t index, const std::vector<RecordPlan>& plans,
-                 const std::vector<Rename>& renames, const std::string& out, bool verbose) {
+                 const std::vector<Rename>& renames, const std::string& out, TargetArch arch, bool verbose) {
     std::vector<RecordEdit> edits;
     for (const RecordPlan& p : plans)
         if (p.src.object == index)
@@ -120,7 +128,7 @@ void edit_object(const SourceObject& o, size_t index, const std::vector<RecordPl
                              p.expect});
     edit_records(o.object, edits);
     protect_readonly_sections(o.object);
-    std::vector<std::string> cmd = {"objcopy"};
+    std::vector<std::string> cmd = {toolchain(arch, "objcopy")};
     for (const Rename& r : renames)
         cmd.push_back("--redefine-sym=" + r.from + "=" + r.to);
     std::set<std::string> stripped;
@@ -149,7 +157,10 @@ BuildSummary build_payload(const BuildOptions& o) {
         work.keep();
         sum.work_dir = work.path();
     }
+    const TargetArch arch = image->arch();
+    sum.arch = arch;
     CompileSetup setup;
+    setup.arch = arch;
     setup.flavor = sum.flavor;
     setup.ibt = sum.ibt;
     setup.indirect_thunk = image->find("__x86_indirect_thunk_rax") != nullptr;
@@ -189,12 +200,15 @@ BuildSummary build_payload(const BuildOptions& o) {
     // 4. Edit each object; the depends notes are an object of their own.
     const std::vector<uint8_t> xen_id = image->build_id();
     const std::vector<uint8_t> depends_id = dep ? dep->build_id : xen_id;
-    write_notes_source(work.file("notes.s"), depends_id, xen_id);
-    run_checked({"as", "--64", "-o", work.file("notes.o"), work.file("notes.s")}, o.verbose, "assembling the notes");
-    std::vector<std::string> link = {"ld", "-r", "--build-id=sha1", "-o", work.file("payload.o")};
+    write_notes_source(work.file("notes.s"), depends_id, xen_id, arch);
+    std::vector<std::string> as = {toolchain(arch, "as"), "-o", work.file("notes.o"), work.file("notes.s")};
+    if (arch == TargetArch::kX86_64)
+        as.insert(as.begin() + 1, "--64");
+    run_checked(as, o.verbose, "assembling the notes");
+    std::vector<std::string> link = {toolchain(arch, "ld"), "-r", "--build-id=sha1", "-o", work.file("payload.o")};
     for (size_t i = 0; i < objects.size(); ++i) {
         const std::string out = work.file(std::to_string(i) + "-" + objects[i].file_name + ".edited.o");
-        edit_object(objects[i], i, sum.records, symbols.renames[i], out, o.verbose);
+        edit_object(objects[i], i, sum.records, symbols.renames[i], out, arch, o.verbose);
         link.push_back(out);
     }
     link.push_back(work.file("notes.o"));
@@ -217,7 +231,7 @@ BuildSummary build_payload(const BuildOptions& o) {
     WorkDir stage(dir_name(o.output), ".livepatch-build.");
     const std::string staged = stage.file(base_name(o.output));
     std::filesystem::copy_file(work.file("payload.o"), staged);
-    const EngineVerdict verdict = check_with_engine(staged, o.target, o.depends);
+    const EngineVerdict verdict = check_with_engine(staged, o.target, o.depends, machine_of(arch));
     if (!verdict.ok()) {
         std::vector<std::string> lines;
         for (const std::string& f : verdict.failures)
@@ -229,6 +243,7 @@ BuildSummary build_payload(const BuildOptions& o) {
     sum.safe_to_reapply = verdict.safe_to_reapply;
     sum.engine_warnings = verdict.warnings;
     sum.engine_passed = verdict.passed;
+    sum.engine_scope = verdict.scope;
     if (rename(staged.c_str(), o.output.c_str()) != 0)
         throw BuildError(o.output + ": cannot write the payload there");
     return sum;

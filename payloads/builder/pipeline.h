@@ -19,6 +19,7 @@
 
 #include "build_options.h"
 #include "records.h"
+#include "target_arch.h"
 
 namespace livepatch::build {
 
@@ -26,6 +27,7 @@ struct BuildSummary {
     std::string output;
     uint64_t size = 0;
     Flavor flavor = Flavor::kAuto;
+    TargetArch arch = TargetArch::kX86_64;
     bool ibt = false;
     std::vector<RecordPlan> records;
     std::map<std::string, size_t> hooks;          // kind -> count
@@ -37,6 +39,7 @@ struct BuildSummary {
     std::vector<std::string> compiler_output;     // warnings, per source
     std::vector<std::string> engine_warnings;
     std::vector<std::string> engine_passed;       // for -v
+    std::string engine_scope;                     // "" when every engine check ran, else which did
     std::string work_dir;                         // with --keep-temps
 };
 

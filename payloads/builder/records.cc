@@ -12,10 +12,10 @@ namespace livepatch::build {
 namespace {
 
 constexpr size_t kRecordSize = 104;
-constexpr uint32_t kJumpSize = 5;        // E9 rel32
 constexpr uint32_t kEndbrSize = 4;       // ENDBR64, kept in front of the jump
 constexpr uint32_t kMaxNop = 31;         // Xen keeps the NOPs in a 31-byte buffer
 constexpr uint32_t kMaxExpect = 31;
+constexpr uint32_t kA64InsnSize = 4;     // AArch64: every instruction is one 32-bit word
 
 uint32_t load_u32(const std::vector<uint8_t>& b, size_t at) {
     uint32_t v = 0;
@@ -177,6 +177,47 @@ const ImageSymbol* find_target(const SourceObject& o, const RecordSource& r, con
     return t;
 }
 
+// Xen's rules for a NOP patch of `r.new_size` bytes on the target of `p`: 1 to 31 bytes within
+// the function; on x86-64 ending on an instruction boundary (capstone) and past a kept ENDBR64;
+// on AArch64 a multiple of 4 (whole instructions). False with a problem otherwise.
+bool nop_fits(const RecordSource& r, const RecordPlan& p, const std::vector<uint8_t>& code,
+              const std::string& size_text, TargetArch arch, const std::string& where, Problems& problems) {
+    const uint32_t len = r.new_size;
+    if (arch == TargetArch::kAArch64 && (len == 0 || len > kMaxNop || len % kA64InsnSize)) {
+        problems.add(where + "an AArch64 NOP patch covers whole 4-byte instructions, at most 31 bytes: 4, 8, ... 28");
+        return false;
+    }
+    if (len == 0 || len > kMaxNop) {
+        problems.add(where + "a NOP patch covers 1 to " + std::to_string(kMaxNop) + " bytes");
+        return false;
+    }
+    if (len > p.old_size) {
+        problems.add(where + "the NOPs would run past the end of the function: " + size_text);
+        return false;
+    }
+    if (arch == TargetArch::kAArch64)
+        return true;  // fixed-width instructions: every multiple of 4 is a boundary
+    if (len <= p.patch_offset) {
+        problems.add(where + p.target + " starts with ENDBR64, which is kept: the length counts from the "
+                     "start of the function, so it must be more than 4");
+        return false;
+    }
+    const std::vector<uint32_t> ends = instruction_ends(code, std::min(p.old_size, kMaxNop));
+    bool boundary = false;
+    std::string list;
+    for (uint32_t e : ends) {
+        boundary = boundary || e == len;
+        if (e <= kMaxNop && e <= p.old_size)
+            list += (list.empty() ? "" : ", ") + std::to_string(e);
+    }
+    if (!boundary) {
+        problems.add(where + "the NOPs would end inside an instruction of " + p.target +
+                     " (its instructions end at offsets " + list + ")");
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string RecordSource::label() const {
@@ -197,6 +238,8 @@ std::vector<RecordPlan> plan_records(const std::vector<SourceObject>& objects,
                                      Problems& problems) {
     std::vector<RecordPlan> plans;
     std::map<std::string, std::string> seen;  // target -> label of the record patching it
+    const TargetArch arch = image.arch();
+    const uint32_t jump = jump_size(arch);
     for (const RecordSource& r : records) {
         const SourceObject& o = objects[r.object];
         const ImageSymbol* t = find_target(o, r, image, problems);
@@ -209,45 +252,21 @@ std::vector<RecordPlan> plan_records(const std::vector<SourceObject>& objects,
         p.target_addr = t->addr;
         p.old_size = static_cast<uint32_t>(t->size);
         const std::vector<uint8_t> code = image.code_at(t->addr, std::min<uint64_t>(t->size, 64));
-        const bool endbr = p.old_size >= kEndbrSize && starts_with_endbr64(code);
+        const bool endbr = arch == TargetArch::kX86_64 && p.old_size >= kEndbrSize && starts_with_endbr64(code);
         p.patch_offset = endbr ? kEndbrSize : 0;
         const std::string size_text = t->name + " is " + std::to_string(p.old_size) + " bytes";
         if (!r.nop) {
-            const uint32_t needed = p.patch_offset + kJumpSize;
+            const uint32_t needed = p.patch_offset + jump;
             if (p.old_size < needed) {
                 problems.add(where + size_text + ", too small for the jump: patching needs at least " +
                              std::to_string(needed) + " bytes" +
-                             (endbr ? " (5 for the jump after its 4-byte ENDBR64)" : " (the 5-byte jump)"));
+                             (arch == TargetArch::kAArch64 ? " (the 4-byte B instruction)"
+                              : endbr                      ? " (5 for the jump after its 4-byte ENDBR64)"
+                                                           : " (the 5-byte jump)"));
                 continue;
             }
-        } else {
-            const uint32_t len = r.new_size;
-            if (len == 0 || len > kMaxNop) {
-                problems.add(where + "a NOP patch covers 1 to " + std::to_string(kMaxNop) + " bytes");
-                continue;
-            }
-            if (len > p.old_size) {
-                problems.add(where + "the NOPs would run past the end of the function: " + size_text);
-                continue;
-            }
-            if (len <= p.patch_offset) {
-                problems.add(where + t->name + " starts with ENDBR64, which is kept: the length counts from the "
-                             "start of the function, so it must be more than 4");
-                continue;
-            }
-            const std::vector<uint32_t> ends = instruction_ends(code, std::min(p.old_size, kMaxNop));
-            bool boundary = false;
-            std::string list;
-            for (uint32_t e : ends) {
-                boundary = boundary || e == len;
-                if (e <= kMaxNop && e <= p.old_size)
-                    list += (list.empty() ? "" : ", ") + std::to_string(e);
-            }
-            if (!boundary) {
-                problems.add(where + "the NOPs would end inside an instruction of " + t->name +
-                             " (its instructions end at offsets " + list + ")");
-                continue;
-            }
+        } else if (!nop_fits(r, p, code, size_text, arch, where, problems)) {
+            continue;
         }
         if (auto [it, fresh] = seen.emplace(p.target, r.label()); !fresh) {
             problems.add(where + t->name + " is already patched by " + it->second +
@@ -255,7 +274,7 @@ std::vector<RecordPlan> plan_records(const std::vector<SourceObject>& objects,
             continue;
         }
         if (expect) {
-            const uint32_t len = r.nop ? r.new_size : p.patch_offset + kJumpSize;
+            const uint32_t len = r.nop ? r.new_size : p.patch_offset + jump;
             p.expect = image.code_at(t->addr, std::min(len, kMaxExpect));
             if (p.expect.size() != len) {
                 problems.add(where + "the image has no bytes at " + t->name + " to expect");

@@ -11,8 +11,12 @@ const char* yes_no(bool b) { return b ? "yes" : "no"; }
 }  // namespace
 
 void print_summary(FILE* out, const BuildOptions& o, const BuildSummary& s, bool verbose) {
-    fprintf(out, "livepatch-build: wrote %s (%llu bytes) for %s (flavour %s, IBT %s)\n", s.output.c_str(),
-            static_cast<unsigned long long>(s.size), o.target.c_str(), flavor_name(s.flavor), yes_no(s.ibt));
+    if (s.arch == TargetArch::kX86_64)
+        fprintf(out, "livepatch-build: wrote %s (%llu bytes) for %s (flavour %s, IBT %s)\n", s.output.c_str(),
+                static_cast<unsigned long long>(s.size), o.target.c_str(), flavor_name(s.flavor), yes_no(s.ibt));
+    else
+        fprintf(out, "livepatch-build: wrote %s (%llu bytes) for %s (flavour %s, %s)\n", s.output.c_str(),
+                static_cast<unsigned long long>(s.size), o.target.c_str(), flavor_name(s.flavor), arch_name(s.arch));
     for (const RecordPlan& r : s.records) {
         if (r.src.nop)
             fprintf(out, "  nop      %s: %u bytes NOPed (old_size %u%s)", r.target.c_str(), r.src.new_size,
@@ -39,6 +43,8 @@ void print_summary(FILE* out, const BuildOptions& o, const BuildSummary& s, bool
             s.depends_path.empty() ? "the hypervisor" : s.depends_path.c_str());
     fprintf(out, "  xen_depends %s\n", s.xen_depends_id.c_str());
     fprintf(out, "  safe to re-apply after a revert: %s\n", yes_no(s.safe_to_reapply));
+    if (!s.engine_scope.empty())
+        fprintf(out, "  engine   %s\n", s.engine_scope.c_str());
     for (const std::string& w : s.engine_warnings)
         fprintf(out, "  note: %s\n", w.c_str());
     if (verbose)

@@ -11,8 +11,16 @@ std::string base_name(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-bool renamable_local(const ObjSymbol& s) {
-    return s.bind == STB_LOCAL && s.defined() && !s.name.empty() && s.shndx < SHN_LORESERVE &&
+// An AArch64 mapping symbol ($x code, $d data, optionally ".<suffix>"): marks where code and
+// data start in a section, is never referenced, and is left out of the hypervisor's symbol table
+// by name, so it keeps its name.
+bool mapping_symbol(uint16_t machine, const std::string& name) {
+    return machine == EM_AARCH64 && name.size() >= 2 && name[0] == '$' && (name[1] == 'x' || name[1] == 'd') &&
+           (name.size() == 2 || name[2] == '.');
+}
+
+bool renamable_local(uint16_t machine, const ObjSymbol& s) {
+    return !mapping_symbol(machine, s.name) && s.bind == STB_LOCAL && s.defined() && !s.name.empty() && s.shndx < SHN_LORESERVE &&
            (s.type == STT_FUNC || s.type == STT_OBJECT || s.type == STT_NOTYPE) && s.name.rfind(".L", 0) != 0 &&
            !is_metadata_symbol(s.name);
 }
@@ -102,7 +110,7 @@ private:
     }
 
     void local(size_t i, const ObjSymbol& s) {
-        if (!renamable_local(s))
+        if (!renamable_local(m_objects[i].elf.machine(), s))
             return;
         const SourceObject& o = m_objects[i];
         const std::string renamed = o.file_name + "#" + s.name;

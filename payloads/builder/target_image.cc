@@ -55,6 +55,8 @@ std::unique_ptr<TargetImage> TargetImage::load(const std::string& path) {
 }
 
 bool TargetImage::ibt(Flavor flavor) const {
+    if (m_arch != TargetArch::kX86_64)
+        return false;
     if (flavor == Flavor::kXen)
         return m_endbr_functions > 0;
     return m_endbr_functions * 2 > m_functions;
@@ -97,8 +99,10 @@ void TargetImage::read() {
     size_t shstrndx = 0;
     if (!f.elf || elf_kind(f.elf) != ELF_K_ELF || !gelf_getehdr(f.elf, &eh) || elf_getshdrstrndx(f.elf, &shstrndx) != 0)
         fail("not an ELF file (expected xen-syms or the hosted hypervisor's binary)");
-    if (gelf_getclass(f.elf) != ELFCLASS64 || eh.e_machine != EM_X86_64)
-        fail("not an x86-64 ELF64 image: livepatch-build makes x86-64 payloads");
+    const std::optional<TargetArch> arch = arch_of_machine(eh.e_machine);
+    if (gelf_getclass(f.elf) != ELFCLASS64 || !arch)
+        fail("not an x86-64 or AArch64 ELF64 image: livepatch-build makes payloads for those two");
+    m_arch = *arch;
     if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
         fail("not an executable (a relocatable object or a payload is not a hypervisor image)");
 
@@ -147,10 +151,10 @@ void TargetImage::read() {
              "(link it with --build-id)");
     if (!symtab || !symtab_sh.sh_entsize)
         fail("the image has no symbol table (a stripped binary cannot be patched: use the unstripped xen-syms)");
-    if (eh.e_type == ET_EXEC && text_addr >= kXenLinkBase)
-        m_flavor = Flavor::kXen;
-    else if (eh.e_type == ET_DYN)
+    if (eh.e_type == ET_DYN)
         m_flavor = Flavor::kHosted;
+    else if (m_arch == TargetArch::kX86_64 && text_addr >= kXenLinkBase)
+        m_flavor = Flavor::kXen;
 
     auto in_exec = [&](uint64_t a) {
         for (auto [lo, hi] : exec_ranges)
@@ -184,7 +188,7 @@ void TargetImage::read() {
         s.size = sym.st_size;
         s.function = type == STT_FUNC || (type == STT_NOTYPE && sym.st_size && in_exec(sym.st_value));
         s.object = type == STT_OBJECT;
-        if (s.function && in_exec(s.addr) && s.size >= 4) {
+        if (m_arch == TargetArch::kX86_64 && s.function && in_exec(s.addr) && s.size >= 4) {
             ++m_functions;
             m_endbr_functions += starts_with_endbr64(code_at(s.addr, 4)) ? 1 : 0;
         }
@@ -199,6 +203,16 @@ void TargetImage::read() {
     }
     if (m_symbols.empty())
         fail("the image's symbol table has no symbols");
+    // An AArch64 ET_EXEC: Xen (linked low on arm64, like any static program) or the statically
+    // linked hosted hypervisor, told apart by their entry functions.
+    if (m_arch == TargetArch::kAArch64 && eh.e_type == ET_EXEC) {
+        const ImageSymbol* xen = find("start_xen");
+        const ImageSymbol* main_fn = find("main");
+        if (xen && xen->function)
+            m_flavor = Flavor::kXen;
+        else if (main_fn && main_fn->function)
+            m_flavor = Flavor::kHosted;
+    }
 }
 
 }  // namespace livepatch::build

@@ -1,7 +1,8 @@
 // TargetImage: the hypervisor image a payload is built for (Xen's xen-syms, or the hosted
 // hypervisor's binary), read with libelf for the builder's decisions: its symbols with their
 // kinds, named as the running hypervisor names them (statics "<STT_FILE>#<name>"), the first bytes
-// of its functions, its build-id, its flavour and whether it is built with IBT.
+// of its functions, its build-id, its architecture (x86-64 or AArch64), its flavour and whether
+// it is built with IBT.
 //
 // (The engine's own checks of the finished payload use xl-tool's HypervisorImage, which presents
 // the image to the loader; this class answers the questions the loader never asks.)
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "build_options.h"
+#include "target_arch.h"
 
 namespace livepatch::build {
 
@@ -31,19 +33,24 @@ struct ImageSymbol {
 
 class TargetImage {
 public:
-    // Reads the image. Throws BuildError naming the path when it is not an x86-64 ELF executable
-    // with a symbol table, a .text and a build-id.
+    // Reads the image. Throws BuildError naming the path when it is not an x86-64 or AArch64
+    // ELF64 executable with a symbol table, a .text and a build-id.
     static std::unique_ptr<TargetImage> load(const std::string& path);
 
     const std::string& path() const { return m_path; }
-    // The flavour the image looks like: kXen for an ET_EXEC linked in Xen's range
-    // (0xffff82d040000000 upwards), kHosted for an ET_DYN (PIE), else kAuto (unknown).
+    // The instruction set of the image (its e_machine): the payload's.
+    TargetArch arch() const { return m_arch; }
+    // The flavour the image looks like: kHosted for an ET_DYN (PIE); for an ET_EXEC, on x86-64
+    // kXen when linked in Xen's range (0xffff82d040000000 upwards), on AArch64 kXen when it has
+    // Xen's start_xen and kHosted when it has a main (the statically linked hosted hypervisor);
+    // else kAuto (unknown).
     Flavor detected_flavor() const { return m_flavor; }
     // Whether the hypervisor is built with IBT, so that the payload is compiled with
     // -fcf-protection=branch (ENDBR64 on every payload function). Xen builds with
     // -mmanual-endbr (only indirect-call targets carry ENDBR64): one function starting with it
     // makes a Xen image IBT. A hosted image links C runtime objects that may carry ENDBR64
-    // without being IBT: it is IBT when most of its functions start with ENDBR64.
+    // without being IBT: it is IBT when most of its functions start with ENDBR64. Never on
+    // AArch64.
     bool ibt(Flavor flavor) const;
     // How many functions start with ENDBR64, of how many functions (for the summary).
     size_t endbr_functions() const { return m_endbr_functions; }
@@ -68,6 +75,7 @@ private:
     };
 
     std::string m_path;
+    TargetArch m_arch = TargetArch::kX86_64;
     Flavor m_flavor = Flavor::kAuto;
     size_t m_endbr_functions = 0, m_functions = 0;
     std::vector<uint8_t> m_build_id;

@@ -11,6 +11,13 @@
 #   $(BUILD)/aarch64/bin/integration-tests      live patching under load on AArch64 pCPU threads
 #   $(BUILD)/aarch64/itest-payloads/*.livepatch tests/integration/payloads, built for AArch64
 #                                               against that binary's build-id
+#   $(BUILD)/aarch64/samples/*.livepatch        the sample payloads (payloads/examples), built by
+#                                               livepatch-build (the host's) against the AArch64
+#                                               hosted-hypervisor
+#
+# The sample tests (tests/samples) run on the host: the host's xen-livepatch and guest-probe talk
+# over the control socket to the AArch64 hosted-hypervisor running under qemu-aarch64-static
+# (LP_HOSTED_RUNNER), as a dom0 tool talks to the hypervisor it manages.
 #
 # The libraries the programs link (libelf, libcapstone, boost program_options, and libelf's
 # zlib/zstd) are Debian's arm64 -dev packages installed through multiarch
@@ -135,11 +142,37 @@ check-freestanding-arm64: $(A64)/freestanding/livepatch-core.o scripts/check-fre
 	bash scripts/check-freestanding.sh $<
 
 # ---------------------------------------------------------------------------------------------
+# The samples, built by the release livepatch-build against the AArch64 hosted hypervisor: the
+# same rules as examples.mk, another target image.
+A64_SAMPLE_DEPS := $(SAMPLE_HEADERS) $(SAMPLE_BUILDER) $(A64)/bin/hosted-hypervisor
+A64_SAMPLE_BUILD = $(SAMPLE_BUILDER) --target $(A64)/bin/hosted-hypervisor $(SAMPLE_INCLUDES)
+
+$(A64)/samples/%.livepatch: payloads/examples/%.cc $(A64_SAMPLE_DEPS)
+	@mkdir -p $(@D)
+	$(A64_SAMPLE_BUILD) -o $@ $<
+
+$(A64)/samples/stacked.livepatch: payloads/examples/stacked.cc $(A64)/samples/hello.livepatch $(A64_SAMPLE_DEPS)
+	@mkdir -p $(@D)
+	$(A64_SAMPLE_BUILD) --depends $(A64)/samples/hello.livepatch -o $@ $<
+
+$(A64)/samples/hooks-veto.livepatch: payloads/examples/hooks.cc $(A64_SAMPLE_DEPS)
+	@mkdir -p $(@D)
+	$(A64_SAMPLE_BUILD) -D HOOKS_VETO -o $@ $<
+
+$(A64)/samples/cumulative.livepatch: payloads/examples/cumulative.cc payloads/examples/grant-fix.cc $(A64_SAMPLE_DEPS)
+	@mkdir -p $(@D)
+	$(A64_SAMPLE_BUILD) -o $@ payloads/examples/cumulative.cc payloads/examples/grant-fix.cc
+
+A64_SAMPLES := $(patsubst %,$(A64)/samples/%.livepatch,$(SAMPLE_NAMES))
+A64_SAMPLE_TEST_PREREQS := $(A64_SAMPLES) $(BUILD)/release/bin/sample-tests $(BUILD)/release/bin/xen-livepatch \
+                           $(BUILD)/release/bin/guest-probe $(BUILD)/release/bin/builder-tests
+
+# ---------------------------------------------------------------------------------------------
 # Cycles of the 10,000-cycle integration test under emulation (each window is slower there).
 A64_ITEST_CYCLES ?= 300
 
 arm64: $(A64)/bin/unit-tests $(A64)/bin/hosted-hypervisor $(A64)/bin/integration-tests $(A64_FIXTURES) \
-       $(A64_ITEST_PAYLOADS)
+       $(A64_ITEST_PAYLOADS) $(A64_SAMPLE_TEST_PREREQS)
 
 test-arm64: arm64 check-freestanding-arm64
 	@echo "== AArch64 unit tests (qemu-aarch64)"
@@ -147,6 +180,13 @@ test-arm64: arm64 check-freestanding-arm64
 	@echo "== AArch64 integration tests: the hosted hypervisor patched under load (qemu-aarch64)"
 	LP_ITEST_PAYLOADS=$(A64)/itest-payloads LP_ITEST_CYCLES=$(A64_ITEST_CYCLES) \
 	    $(A64_QEMU) $(A64)/bin/integration-tests
+	@echo "== livepatch-build for AArch64 (the builder tests' aarch64 suite)"
+	LP_A64_HOSTED_BIN=$(abspath $(A64)/bin/hosted-hypervisor) LP_BUILDER_BIN=$(abspath $(SAMPLE_BUILDER)) \
+	    LP_BUILDER_SOURCES=$(abspath tests/builder/sources) $(BUILD)/release/bin/builder-tests --test-suite=aarch64
+	@echo "== AArch64 sample payloads: the host's xen-livepatch against the AArch64 hosted hypervisor (qemu-aarch64)"
+	LP_HOSTED_RUNNER=$(A64_QEMU) LP_HOSTED_BIN=$(abspath $(A64)/bin/hosted-hypervisor) \
+	    LP_TOOL_BIN=$(abspath $(BUILD)/release/bin/xen-livepatch) LP_SAMPLES=$(abspath $(A64)/samples) \
+	    LP_GUEST_PROBE_BIN=$(abspath $(BUILD)/release/bin/guest-probe) $(BUILD)/release/bin/sample-tests
 	@echo "make test-arm64: all suites passed"
 
 -include $(shell find $(A64)/obj -name '*.d' 2>/dev/null)

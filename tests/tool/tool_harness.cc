@@ -173,6 +173,10 @@ Hypervisor::Hypervisor(const std::vector<std::string>& extra_args) {
     const std::string log = m_dir + "/hypervisor.log";
     std::vector<std::string> argv{bin, "--cpus", "2", "--socket", m_socket};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    // LP_HOSTED_RUNNER: the program that runs the hypervisor, e.g. qemu-aarch64-static for the
+    // AArch64 build (the tool talks to it over the Unix socket like to a native one).
+    if (const char* runner = getenv("LP_HOSTED_RUNNER"); runner && *runner)
+        argv.insert(argv.begin(), runner);
     std::vector<char*> argp = c_strings(argv);
     m_pid = fork();
     REQUIRE(m_pid >= 0);
@@ -180,7 +184,7 @@ Hypervisor::Hypervisor(const std::vector<std::string>& extra_args) {
         const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
-        execv(argp[0], argp.data());
+        execvp(argp[0], argp.data());
         _exit(127);
     }
     const Clock::time_point start = Clock::now();

@@ -1,7 +1,8 @@
-// The tool tests' harness: a real hosted-hypervisor process (LP_HOSTED_BIN, 2 pCPUs, its socket
-// in a fresh mkdtemp directory) and the real xen-livepatch binary (LP_TOOL_BIN) run as a
-// subprocess, with its stdout, stderr and exit status captured. Payloads come from
-// LP_TOOL_PAYLOADS; golden files and the documentation from the source tree.
+// The tool tests' harness: a real hosted-hypervisor process (LP_HOSTED_BIN, run by
+// LP_HOSTED_RUNNER when that is set, e.g. qemu-aarch64-static; 2 pCPUs, its socket in a fresh
+// mkdtemp directory) and the real xen-livepatch binary (LP_TOOL_BIN) run as a subprocess, with
+// its stdout, stderr and exit status captured. Payloads come from LP_TOOL_PAYLOADS; golden files
+// and the documentation from the source tree.
 #pragma once
 
 #include <sys/types.h>

@@ -72,6 +72,8 @@ do_trace_event:
     .popsection
 )");
 #elif defined(__aarch64__)
+// The increment is an exclusive load/store loop (ARMv8.0: no LSE atomics assumed), 6 instructions;
+// the tail reloads the address itself, so it stands alone once the increment is NOPed.
 asm(R"(
     .pushsection .text
     .globl do_trace_event
@@ -79,9 +81,11 @@ asm(R"(
     .p2align 4
 do_trace_event:
     adrp x1, trace_event_count
-    ldr x0, [x1, #:lo12:trace_event_count]
+    add x1, x1, #:lo12:trace_event_count
+1:  ldxr x0, [x1]
     add x0, x0, #1
-    str x0, [x1, #:lo12:trace_event_count]
+    stxr w2, x0, [x1]
+    cbnz w2, 1b
     adrp x1, trace_event_count
     ldr x0, [x1, #:lo12:trace_event_count]
     ret

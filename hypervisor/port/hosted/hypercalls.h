@@ -68,7 +68,7 @@ HV_FUNCTION long do_trace_event(void);
 #if defined(__x86_64__)
 constexpr uint32_t kTraceCountLen = 8;  // lock incq trace_event_count(%rip)
 #elif defined(__aarch64__)
-constexpr uint32_t kTraceCountLen = 16;  // adrp; ldr; add; str
+constexpr uint32_t kTraceCountLen = 24;  // adrp; add; ldxr; add; stxr; cbnz (6 NOPs)
 #endif
 
 // The trace events recorded so far (read with __atomic_load_n).
