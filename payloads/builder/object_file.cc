@@ -1,28 +1,15 @@
 #include "object_file.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "../../xl-tool/offline/elf_file.h"
 #include "build_error.h"
 
 namespace livepatch::build {
 
 namespace {
-
-struct OpenElf {
-    int fd = -1;
-    Elf* elf = nullptr;
-    ~OpenElf() {
-        if (elf)
-            elf_end(elf);
-        if (fd >= 0)
-            close(fd);
-    }
-};
 
 uint32_t load_u32(const uint8_t* p) {
     uint32_t v;
@@ -48,19 +35,16 @@ ObjectFile ObjectFile::read(const std::string& path) {
     auto fail = [&](const std::string& why) { throw BuildError(path + ": " + why); };
     ObjectFile o;
     o.m_path = path;
-    if (elf_version(EV_CURRENT) == EV_NONE)
-        fail("libelf is too old");
-    OpenElf f;
-    f.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (f.fd < 0)
-        fail(std::string("cannot open: ") + strerror(errno));
-    f.elf = elf_begin(f.fd, ELF_C_READ, nullptr);
+    tool::offline::ElfFile f;
+    if (std::string err = f.open(path, ELF_C_READ, "cannot open"); !err.empty())
+        throw BuildError(err);
+    Elf* const elf = f.elf();
     GElf_Ehdr eh;
     size_t shstrndx = 0, nsections = 0;
-    if (!f.elf || elf_kind(f.elf) != ELF_K_ELF || !gelf_getehdr(f.elf, &eh) ||
-        elf_getshdrstrndx(f.elf, &shstrndx) != 0 || elf_getshdrnum(f.elf, &nsections) != 0)
+    if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+        elf_getshdrstrndx(elf, &shstrndx) != 0 || elf_getshdrnum(elf, &nsections) != 0)
         fail("not an ELF object");
-    if (gelf_getclass(f.elf) != ELFCLASS64 || eh.e_type != ET_REL ||
+    if (gelf_getclass(elf) != ELFCLASS64 || eh.e_type != ET_REL ||
         (eh.e_machine != EM_X86_64 && eh.e_machine != EM_AARCH64))
         fail("not an x86-64 or AArch64 ELF64 relocatable object");
     o.m_machine = eh.e_machine;
@@ -68,13 +52,13 @@ ObjectFile ObjectFile::read(const std::string& path) {
     o.m_sections.resize(nsections);
     size_t symtab = 0;
     for (size_t i = 1; i < nsections; ++i) {
-        Elf_Scn* scn = elf_getscn(f.elf, i);
+        Elf_Scn* scn = elf_getscn(elf, i);
         GElf_Shdr sh;
         if (!scn || !gelf_getshdr(scn, &sh))
             fail("unreadable section header " + std::to_string(i));
         ObjSection& s = o.m_sections[i];
         s.index = i;
-        const char* name = elf_strptr(f.elf, shstrndx, sh.sh_name);
+        const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
         s.name = name ? name : "";
         s.type = sh.sh_type;
         s.flags = sh.sh_flags;
@@ -96,7 +80,7 @@ ObjectFile ObjectFile::read(const std::string& path) {
     if (!symtab)
         fail("no symbol table");
 
-    Elf_Scn* sscn = elf_getscn(f.elf, symtab);
+    Elf_Scn* sscn = elf_getscn(elf, symtab);
     Elf_Data* sd = elf_getdata(sscn, nullptr);
     const ObjSection& ssec = o.m_sections[symtab];
     const size_t nsyms = sd ? sd->d_size / sizeof(Elf64_Sym) : 0;
@@ -107,7 +91,7 @@ ObjectFile ObjectFile::read(const std::string& path) {
             fail("unreadable symbol " + std::to_string(i));
         ObjSymbol& s = o.m_symbols[i];
         s.index = i;
-        const char* name = elf_strptr(f.elf, ssec.link, sym.st_name);
+        const char* name = elf_strptr(elf, ssec.link, sym.st_name);
         s.name = name ? name : "";
         s.type = GELF_ST_TYPE(sym.st_info);
         s.bind = GELF_ST_BIND(sym.st_info);
@@ -123,7 +107,7 @@ ObjectFile ObjectFile::read(const std::string& path) {
         const ObjSection& rs = o.m_sections[i];
         if (rs.type != SHT_RELA)
             continue;
-        Elf_Data* d = elf_getdata(elf_getscn(f.elf, i), nullptr);
+        Elf_Data* d = elf_getdata(elf_getscn(elf, i), nullptr);
         const size_t n = d ? d->d_size / sizeof(Elf64_Rela) : 0;
         for (size_t k = 0; k < n; ++k) {
             GElf_Rela r;

@@ -2,7 +2,7 @@
 
 #include <elf.h>
 
-#include "../../xl-tool/offline/payload_elf.h"
+#include "../../xl-tool/offline/reloc_names.h"
 #include "arch/arm64/reloc_arm64.h"
 
 namespace livepatch::build {
@@ -76,21 +76,8 @@ bool relocation_accepted(uint16_t machine, uint32_t type) {
 std::string relocation_name(uint16_t machine, uint32_t type) {
     if (machine == EM_AARCH64)
         return tool::offline::reloc_type_name(machine, type);
-    static const char* const names[] = {
-        "R_X86_64_NONE",      "R_X86_64_64",        "R_X86_64_PC32",         "R_X86_64_GOT32",
-        "R_X86_64_PLT32",     "R_X86_64_COPY",      "R_X86_64_GLOB_DAT",     "R_X86_64_JUMP_SLOT",
-        "R_X86_64_RELATIVE",  "R_X86_64_GOTPCREL",  "R_X86_64_32",           "R_X86_64_32S",
-        "R_X86_64_16",        "R_X86_64_PC16",      "R_X86_64_8",            "R_X86_64_PC8",
-        "R_X86_64_DTPMOD64",  "R_X86_64_DTPOFF64",  "R_X86_64_TPOFF64",      "R_X86_64_TLSGD",
-        "R_X86_64_TLSLD",     "R_X86_64_DTPOFF32",  "R_X86_64_GOTTPOFF",     "R_X86_64_TPOFF32",
-        "R_X86_64_PC64",      "R_X86_64_GOTOFF64",  "R_X86_64_GOTPC32",      "R_X86_64_GOT64",
-        "R_X86_64_GOTPCREL64", "R_X86_64_GOTPC64",  "R_X86_64_GOTPLT64",     "R_X86_64_PLTOFF64",
-        "R_X86_64_SIZE32",    "R_X86_64_SIZE64",    "R_X86_64_GOTPC32_TLSDESC", "R_X86_64_TLSDESC_CALL",
-        "R_X86_64_TLSDESC",   "R_X86_64_IRELATIVE", "R_X86_64_RELATIVE64",   "type 39",
-        "type 40",            "R_X86_64_GOTPCRELX", "R_X86_64_REX_GOTPCRELX",
-    };
-    if (type < sizeof(names) / sizeof(names[0]) && names[type][0] == 'R')
-        return names[type];
+    if (const char* name = tool::offline::known_reloc_type_name(EM_X86_64, type))
+        return name;
     return "relocation type " + std::to_string(type);
 }
 

@@ -1,14 +1,12 @@
 #include "target_image.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <algorithm>
 
+#include "../../xl-tool/offline/elf_file.h"
 #include "build_error.h"
 
 namespace livepatch::build {
@@ -18,18 +16,6 @@ namespace {
 constexpr uint64_t kXenLinkBase = 0xffff82d040000000ull;
 constexpr uint8_t kEndbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 constexpr uint8_t kEndbr64Poison[4] = {0x66, 0x0f, 0x1f, 0x01};
-
-// Closes the file and the libelf handle on every path.
-struct OpenElf {
-    int fd = -1;
-    Elf* elf = nullptr;
-    ~OpenElf() {
-        if (elf)
-            elf_end(elf);
-        if (fd >= 0)
-            close(fd);
-    }
-};
 
 }  // namespace
 
@@ -88,19 +74,16 @@ std::vector<uint8_t> TargetImage::code_at(uint64_t addr, size_t len) const {
 
 void TargetImage::read() {
     auto fail = [&](const std::string& why) { throw BuildError(m_path + ": " + why); };
-    if (elf_version(EV_CURRENT) == EV_NONE)
-        fail("libelf is too old");
-    OpenElf f;
-    f.fd = open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (f.fd < 0)
-        fail(std::string("cannot open the target image: ") + strerror(errno));
-    f.elf = elf_begin(f.fd, ELF_C_READ, nullptr);
+    tool::offline::ElfFile f;
+    if (std::string err = f.open(m_path, ELF_C_READ, "cannot open the target image"); !err.empty())
+        throw BuildError(err);
+    Elf* const elf = f.elf();
     GElf_Ehdr eh;
     size_t shstrndx = 0;
-    if (!f.elf || elf_kind(f.elf) != ELF_K_ELF || !gelf_getehdr(f.elf, &eh) || elf_getshdrstrndx(f.elf, &shstrndx) != 0)
+    if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || elf_getshdrstrndx(elf, &shstrndx) != 0)
         fail("not an ELF file (expected xen-syms or the hosted hypervisor's binary)");
     const std::optional<TargetArch> arch = arch_of_machine(eh.e_machine);
-    if (gelf_getclass(f.elf) != ELFCLASS64 || !arch)
+    if (gelf_getclass(elf) != ELFCLASS64 || !arch)
         fail("not an x86-64 or AArch64 ELF64 image: livepatch-build makes payloads for those two");
     m_arch = *arch;
     if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
@@ -108,14 +91,12 @@ void TargetImage::read() {
 
     // Executable sections (their bytes), the build-id, the symbol table.
     std::vector<std::pair<uint64_t, uint64_t>> exec_ranges;
-    Elf_Scn* symtab = nullptr;
-    GElf_Shdr symtab_sh{};
     uint64_t text_addr = 0;
-    for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(f.elf, scn));) {
+    for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf, scn));) {
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh))
             continue;
-        const char* name = elf_strptr(f.elf, shstrndx, sh.sh_name);
+        const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
         if (name && !strcmp(name, ".text"))
             text_addr = sh.sh_addr;
         if ((sh.sh_flags & SHF_ALLOC) && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_type == SHT_PROGBITS && sh.sh_size) {
@@ -126,24 +107,10 @@ void TargetImage::read() {
                 exec_ranges.push_back({sh.sh_addr, sh.sh_addr + sh.sh_size});
             }
         }
-        if (sh.sh_type == SHT_NOTE && m_build_id.empty()) {
-            Elf_Data* d = elf_getdata(scn, nullptr);
-            GElf_Nhdr nh;
-            size_t off = 0, name_off = 0, desc_off = 0;
-            while (d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-                const char* note_name = static_cast<const char*>(d->d_buf) + name_off;
-                if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && !memcmp(note_name, "GNU", 4)) {
-                    const auto* desc = static_cast<const uint8_t*>(d->d_buf) + desc_off;
-                    m_build_id.assign(desc, desc + nh.n_descsz);
-                    break;
-                }
-            }
-        }
-        if (sh.sh_type == SHT_SYMTAB && !symtab) {
-            symtab = scn;
-            symtab_sh = sh;
-        }
     }
+    m_build_id = tool::offline::find_build_id(elf);
+    GElf_Shdr symtab_sh{};
+    Elf_Scn* const symtab = tool::offline::find_section(elf, SHT_SYMTAB, &symtab_sh);
     if (!text_addr)
         fail("the image has no .text section");
     if (m_build_id.empty())
@@ -162,45 +129,30 @@ void TargetImage::read() {
                 return true;
         return false;
     };
-    Elf_Data* d = elf_getdata(symtab, nullptr);
-    const size_t n = d ? symtab_sh.sh_size / symtab_sh.sh_entsize : 0;
-    std::string file;
-    for (size_t i = 1; i < n; ++i) {
-        GElf_Sym sym;
-        if (!gelf_getsym(d, static_cast<int>(i), &sym))
-            continue;
-        const char* sname = elf_strptr(f.elf, symtab_sh.sh_link, sym.st_name);
-        const int type = GELF_ST_TYPE(sym.st_info);
-        if (type == STT_FILE) {
-            file = sname ? sname : "";
-            continue;
-        }
-        if (!sname || !*sname || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
-            continue;
-        if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE)
-            continue;
+    tool::offline::for_each_hypervisor_symbol(elf, symtab, symtab_sh, [&](const tool::offline::HypervisorSymbol& hs) {
+        const GElf_Sym& sym = hs.sym;
         ImageSymbol s;
-        s.plain = sname;
-        s.local = GELF_ST_BIND(sym.st_info) == STB_LOCAL;
-        s.file = s.local ? file : "";
-        s.name = s.local && !file.empty() ? file + "#" + sname : sname;
+        s.plain = hs.plain;
+        s.local = hs.local;
+        s.file = hs.file;
+        s.name = hs.name;
         s.addr = sym.st_value;
         s.size = sym.st_size;
-        s.function = type == STT_FUNC || (type == STT_NOTYPE && sym.st_size && in_exec(sym.st_value));
-        s.object = type == STT_OBJECT;
+        s.function = hs.type == STT_FUNC || (hs.type == STT_NOTYPE && sym.st_size && in_exec(sym.st_value));
+        s.object = hs.type == STT_OBJECT;
         if (m_arch == TargetArch::kX86_64 && s.function && in_exec(s.addr) && s.size >= 4) {
             ++m_functions;
             m_endbr_functions += starts_with_endbr64(code_at(s.addr, 4)) ? 1 : 0;
         }
         // The hypervisor's table keeps one entry per name; the first wins here too.
         if (m_by_name.count(s.name))
-            continue;
+            return;
         m_symbols.push_back(std::move(s));
         const ImageSymbol& kept = m_symbols.back();
         m_by_name.emplace(kept.name, m_symbols.size() - 1);
         if (kept.local && kept.name != kept.plain)
             m_statics_by_plain.emplace(kept.plain, m_symbols.size() - 1);
-    }
+    });
     if (m_symbols.empty())
         fail("the image's symbol table has no symbols");
     // An AArch64 ET_EXEC: Xen (linked low on arm64, like any static program) or the statically

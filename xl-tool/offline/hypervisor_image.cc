@@ -1,18 +1,17 @@
 #include "hypervisor_image.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <stdexcept>
 
 #include "arch/arch.h"
+#include "elf_file.h"
 #include "payload_info.h"
 
 namespace livepatch::tool::offline {
@@ -21,18 +20,6 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kMaxImageSpan = 1ull << 30;  // allocated sections must fit in 1 GiB
-
-// Closes the file and the libelf handle on every path.
-struct OpenElf {
-    int fd = -1;
-    Elf* elf = nullptr;
-    ~OpenElf() {
-        if (elf)
-            elf_end(elf);
-        if (fd >= 0)
-            close(fd);
-    }
-};
 
 // Sections that occupy the image's address space (a TLS NOBITS section only describes a template).
 bool occupies(const GElf_Shdr& sh) {
@@ -55,23 +42,19 @@ HypervisorImage::~HypervisorImage() {
 
 void HypervisorImage::read(const std::string& path) {
     auto fail = [&](const std::string& why) { throw std::runtime_error(path + ": " + why); };
-    if (elf_version(EV_CURRENT) == EV_NONE)
-        fail("libelf is too old");
-    OpenElf f;
-    f.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (f.fd < 0)
-        fail(std::string("cannot open the hypervisor image: ") + strerror(errno));
-    f.elf = elf_begin(f.fd, ELF_C_READ_MMAP, nullptr);
+    ElfFile f;
+    if (std::string err = f.open(path, ELF_C_READ_MMAP, "cannot open the hypervisor image"); !err.empty())
+        throw std::runtime_error(err);
+    Elf* const elf = f.elf();
     GElf_Ehdr eh;
     size_t shstrndx = 0;
-    if (!f.elf || elf_kind(f.elf) != ELF_K_ELF || !gelf_getehdr(f.elf, &eh) ||
-        elf_getshdrstrndx(f.elf, &shstrndx) != 0)
+    if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || elf_getshdrstrndx(elf, &shstrndx) != 0)
         fail("not an ELF file with a section table (expected xen-syms or the hosted hypervisor's binary)");
-    if (gelf_getclass(f.elf) != ELFCLASS64 || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
+    if (gelf_getclass(elf) != ELFCLASS64 || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
         fail("not an ELF64 executable (expected xen-syms or the hosted hypervisor's binary)");
     struct stat st;
     size_t nsections = 0;
-    if (fstat(f.fd, &st) != 0 || elf_getshdrnum(f.elf, &nsections) != 0 ||
+    if (fstat(f.fd(), &st) != 0 || elf_getshdrnum(elf, &nsections) != 0 ||
         eh.e_shoff > static_cast<uint64_t>(st.st_size) ||
         nsections > (static_cast<uint64_t>(st.st_size) - eh.e_shoff) / sizeof(Elf64_Shdr))
         fail("the section header table is not inside the file (truncated?)");
@@ -82,7 +65,7 @@ void HypervisorImage::read(const std::string& path) {
 
     // The span of the allocated sections, page aligned at the bottom so page offsets survive.
     uint64_t lo = UINT64_MAX, hi = 0;
-    for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(f.elf, scn));) {
+    for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf, scn));) {
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh) || !occupies(sh))
             continue;
@@ -102,13 +85,11 @@ void HypervisorImage::read(const std::string& path) {
     }
     auto* map = static_cast<uint8_t*>(m_map);
 
-    Elf_Scn* symtab = nullptr;
-    GElf_Shdr symtab_sh{};
-    for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(f.elf, scn));) {
+    for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf, scn));) {
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh))
             continue;
-        const char* name = elf_strptr(f.elf, shstrndx, sh.sh_name);
+        const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
         if (occupies(sh) && sh.sh_type != SHT_NOBITS && sh.sh_size) {
             Elf_Data* d = elf_rawdata(scn, nullptr);
             if (!d || d->d_size != sh.sh_size)
@@ -119,55 +100,23 @@ void HypervisorImage::read(const std::string& path) {
             m_text_start = sh.sh_addr;
             m_text_end = sh.sh_addr + sh.sh_size;
         }
-        if (sh.sh_type == SHT_NOTE && m_build_id.empty()) {
-            Elf_Data* d = elf_getdata(scn, nullptr);
-            GElf_Nhdr nh;
-            size_t off = 0, name_off = 0, desc_off = 0;
-            while (d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-                const char* note_name = static_cast<const char*>(d->d_buf) + name_off;
-                if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && !memcmp(note_name, "GNU", 4)) {
-                    const auto* desc = static_cast<const uint8_t*>(d->d_buf) + desc_off;
-                    m_build_id.assign(desc, desc + nh.n_descsz);
-                    break;
-                }
-            }
-        }
-        if (sh.sh_type == SHT_SYMTAB && !symtab) {
-            symtab = scn;
-            symtab_sh = sh;
-        }
     }
+    m_build_id = find_build_id(elf);
+    GElf_Shdr symtab_sh{};
+    Elf_Scn* const symtab = find_section(elf, SHT_SYMTAB, &symtab_sh);
     if (!m_text_start)
         fail("the image has no .text section");
     if (!symtab || !symtab_sh.sh_entsize)
         fail("the image has no symbol table (a stripped binary cannot be checked against)");
 
     // Symbols as the hypervisor names them (hypervisor/port/hosted/image.cc; Xen's symbols tool).
-    Elf_Data* d = elf_getdata(symtab, nullptr);
-    const size_t n = d ? symtab_sh.sh_size / symtab_sh.sh_entsize : 0;
-    std::string file;
-    for (size_t i = 1; i < n; ++i) {
-        GElf_Sym sym;
-        if (!gelf_getsym(d, static_cast<int>(i), &sym))
-            continue;
-        const char* sname = elf_strptr(f.elf, symtab_sh.sh_link, sym.st_name);
-        const int type = GELF_ST_TYPE(sym.st_info);
-        if (type == STT_FILE) {
-            file = sname ? sname : "";
-            continue;
-        }
-        if (!sname || !*sname || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
-            continue;
-        if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE)
-            continue;
-        if (sym.st_value < m_link_lo || sym.st_value > m_link_lo + m_map_size)
-            continue;  // not in an allocated section: not in the running hypervisor's table
-        std::string full = sname;
-        if (GELF_ST_BIND(sym.st_info) == STB_LOCAL && !file.empty())
-            full = file + "#" + sname;
-        m_names.push_back(std::move(full));
-        m_entries.push_back({m_names.back().c_str(), sym.st_value + bias(), sym.st_size});
-    }
+    for_each_hypervisor_symbol(elf, symtab, symtab_sh, [&](const HypervisorSymbol& s) {
+        const uint64_t value = s.sym.st_value;
+        if (value < m_link_lo || value > m_link_lo + m_map_size)
+            return;  // not in an allocated section: not in the running hypervisor's table
+        m_names.push_back(s.name);
+        m_entries.push_back({m_names.back().c_str(), value + bias(), s.sym.st_size});
+    });
     if (m_entries.empty())
         fail("the image's symbol table has no symbols");
     auto table = SymbolTable::build(Span<const SymbolEntry>(m_entries.data(), m_entries.size()));

@@ -56,7 +56,4 @@ inline std::string printable(const char* s) { return s ? printable(s, strlen(s))
 // Fills info->funcs, hooks and modinfo from the sections of `elf`.
 void read_records(const ElfContents& elf, PayloadInfo* info);
 
-// Name of relocation `type` for `machine` ("R_X86_64_PC32"), or "<machine> type N".
-std::string reloc_type_name(uint16_t machine, uint32_t type);
-
 }  // namespace livepatch::tool::offline

@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "payload_elf.h"
+#include "reloc_names.h"
 
 namespace livepatch::tool::offline {
 

@@ -1,11 +1,12 @@
 // Names of the relocation types a payload may carry: every x86-64 type the psABI defines up to
 // R_X86_64_REX_GOTPCRELX (the loader accepts only NONE, 64, PC32 and PLT32; the others are named
 // so that `info` can say what a refused payload contains) and the AArch64 types Xen accepts.
+#include "reloc_names.h"
+
 #include <elf.h>
 
 #include <string>
 
-#include "payload_elf.h"
 #include "payload_info.h"
 
 namespace livepatch::tool::offline {
@@ -82,9 +83,12 @@ const char* aarch64_name(uint32_t type) {
 
 }  // namespace
 
+const char* known_reloc_type_name(uint16_t machine, uint32_t type) {
+    return machine == EM_X86_64 ? x86_64_name(type) : machine == EM_AARCH64 ? aarch64_name(type) : nullptr;
+}
+
 std::string reloc_type_name(uint16_t machine, uint32_t type) {
-    const char* name = machine == EM_X86_64 ? x86_64_name(type) : machine == EM_AARCH64 ? aarch64_name(type) : nullptr;
-    if (name)
+    if (const char* name = known_reloc_type_name(machine, type))
         return name;
     return machine_name(machine) + " type " + std::to_string(type);
 }
