@@ -77,8 +77,14 @@ public:
 
 enum class BackendKind { kAuto, kXen, kHosted };
 
-// The backend `--backend=auto` means on this machine: kXen when Xen's privcmd device exists
-// (/dev/xen/privcmd or /proc/xen/privcmd), else kHosted.
+// True when Xen's privcmd device exists (/dev/xen/privcmd or /proc/xen/privcmd).
+bool xen_privcmd_present();
+
+// The backend to use: `requested` unless it is kAuto; kAuto means kHosted when a socket was
+// named on the command line, else kXen when Xen's privcmd device is present, else kHosted.
+BackendKind choose_backend(BackendKind requested, bool socket_given, bool privcmd_present);
+
+// choose_backend(kAuto, false, xen_privcmd_present()).
 BackendKind resolve_auto_backend();
 
 // Opens a backend of `kind` (kAuto resolved as above); `socket` is the hosted hypervisor's

@@ -6,13 +6,23 @@
 
 namespace livepatch::tool {
 
-BackendKind resolve_auto_backend() {
+bool xen_privcmd_present() {
     for (const char* dev : {"/dev/xen/privcmd", "/proc/xen/privcmd"}) {
         if (access(dev, F_OK) == 0)
-            return BackendKind::kXen;
+            return true;
     }
-    return BackendKind::kHosted;
+    return false;
 }
+
+BackendKind choose_backend(BackendKind requested, bool socket_given, bool privcmd_present) {
+    if (requested != BackendKind::kAuto)
+        return requested;
+    if (socket_given)
+        return BackendKind::kHosted;
+    return privcmd_present ? BackendKind::kXen : BackendKind::kHosted;
+}
+
+BackendKind resolve_auto_backend() { return choose_backend(BackendKind::kAuto, false, xen_privcmd_present()); }
 
 std::unique_ptr<Backend> open_backend(BackendKind kind, const std::string& socket, BackendKind* chosen, int* rc,
                                       std::string* why) {

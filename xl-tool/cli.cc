@@ -86,9 +86,10 @@ std::string check_options(const RawOptions& r, const po::variables_map& vm, Opti
         o->backend = BackendKind::kHosted;
     else
         return "--backend '" + r.backend + "': choose auto, xen or hosted";
-    if (vm.count("socket"))
+    if (vm.count("socket")) {
         o->socket = r.socket;
-    else if (const char* env = getenv("XEN_LIVEPATCH_SOCKET"); env && *env)
+        o->socket_given = true;
+    } else if (const char* env = getenv("XEN_LIVEPATCH_SOCKET"); env && *env)
         o->socket = env;
     std::string why;
     if (vm.count("timeout")) {

@@ -47,7 +47,7 @@ Backend* Context::backend(int* rc) {
         *rc = m_backend_rc;
         return nullptr;
     }
-    BackendKind chosen = m_opts.backend == BackendKind::kAuto ? resolve_auto_backend() : m_opts.backend;
+    BackendKind chosen = choose_backend(m_opts.backend, m_opts.socket_given, xen_privcmd_present());
     m_backend_kind = chosen == BackendKind::kXen ? "xen" : "hosted";
     m_doc["backend"] = m_backend_kind;
     m_watchdog = std::make_unique<CallWatchdog>(m_opts.call_timeout_ns,

@@ -39,6 +39,7 @@ constexpr const char* kDefaultSocket = "/run/hosted-hypervisor/livepatch.sock";
 struct Options {
     BackendKind backend = BackendKind::kAuto;
     std::string socket = kDefaultSocket;
+    bool socket_given = false;  // --socket on the command line (not the environment)
     bool json = false;
     uint32_t timeout_ns = kDefaultTimeoutNs;  // ACTION's timeout field
     std::optional<uint64_t> wait_ns;          // --wait: poll until done or this long

@@ -2,6 +2,7 @@
 // durations, errno names and the generic meanings.
 #include <doctest/doctest.h>
 
+#include "../../xl-tool/backend.h"
 #include "../../xl-tool/command_match.h"
 #include "../../xl-tool/context.h"
 #include "../../xl-tool/duration.h"
@@ -18,6 +19,14 @@
 using namespace livepatch::tool;
 
 TEST_SUITE("tool units") {
+
+TEST_CASE("backend choice: explicit kinds stay, auto prefers a named socket, then Xen's privcmd") {
+    CHECK(choose_backend(BackendKind::kXen, true, false) == BackendKind::kXen);
+    CHECK(choose_backend(BackendKind::kHosted, false, true) == BackendKind::kHosted);
+    CHECK(choose_backend(BackendKind::kAuto, true, true) == BackendKind::kHosted);
+    CHECK(choose_backend(BackendKind::kAuto, false, true) == BackendKind::kXen);
+    CHECK(choose_backend(BackendKind::kAuto, false, false) == BackendKind::kHosted);
+}
 
 TEST_CASE("list rows: 40 columns, state word, rc suffix, metadata") {
     CHECK(list_row({"a", {1, 0}, ""}) == "a                                       | CHECKED    | \n");
