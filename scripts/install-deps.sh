@@ -5,6 +5,11 @@
 #   --arm64   also the AArch64 cross toolchain, qemu-user and, through multiarch (the arm64
 #             architecture is added to dpkg once), Debian's arm64 builds of the libraries the
 #             AArch64 programs link statically (make test-arm64, tests/arm64/arm64.mk)
+#             libxen-dev:arm64 cannot be installed next to libxen-dev (it is not Multi-Arch:
+#             installing it removes the amd64 one), so its static libraries (libxenctrl.a and
+#             the libxen*.a it needs, for the AArch64 xen-livepatch) are unpacked from the
+#             downloaded package into $XEN_ARM64_ROOT (/opt/xen-arm64); the headers are
+#             the same files as libxen-dev's.
 set -euo pipefail
 
 arm64=0
@@ -36,7 +41,20 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+xen_arm64_root=/opt/xen-arm64
+xen_arm64_libs() {
+  [ $arm64 = 1 ] && [ ! -e $xen_arm64_root/usr/lib/aarch64-linux-gnu/libxenctrl.a ] || return 0
+  echo "install-deps: unpacking libxen-dev:arm64 into $xen_arm64_root"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download libxen-dev:arm64)
+  mkdir -p $xen_arm64_root
+  dpkg-deb -x "$tmp"/libxen-dev_*_arm64.deb $xen_arm64_root
+  rm -rf "$tmp"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  xen_arm64_libs
   exit 0
 fi
 
@@ -53,3 +71,4 @@ if [ $arm64 = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+xen_arm64_libs

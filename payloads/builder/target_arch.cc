@@ -1,6 +1,7 @@
 #include "target_arch.h"
 
 #include <elf.h>
+#include <stdlib.h>
 
 namespace livepatch::build {
 
@@ -27,6 +28,8 @@ uint16_t machine_of(TargetArch arch) { return arch == TargetArch::kAArch64 ? EM_
 const char* arch_name(TargetArch arch) { return arch == TargetArch::kAArch64 ? "AArch64" : "x86-64"; }
 
 std::string toolchain(TargetArch arch, const std::string& tool) {
+    if (const char* prefix = getenv("LIVEPATCH_BUILD_TOOL_PREFIX"))
+        return prefix + tool;
     if (arch == kHostArch)
         return tool;
     return arch == TargetArch::kAArch64 ? "aarch64-linux-gnu-" + tool : "x86_64-linux-gnu-" + tool;

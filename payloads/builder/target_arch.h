@@ -29,6 +29,9 @@ const char* arch_name(TargetArch arch);
 // The program `tool` ("gcc", "g++", "as", "ld", "objcopy") that builds for `arch` on this host:
 // the plain name when `arch` is the host's own, else the cross tool "aarch64-linux-gnu-<tool>"
 // (Debian's gcc-aarch64-linux-gnu, g++-aarch64-linux-gnu and binutils-aarch64-linux-gnu).
+// The environment variable LIVEPATCH_BUILD_TOOL_PREFIX, when set, replaces that choice: the
+// program is "<prefix><tool>" whatever the target (e.g. "aarch64-linux-gnu-" for an AArch64
+// livepatch-build run under qemu-user on an x86-64 host, where the plain names are x86-64's).
 std::string toolchain(TargetArch arch, const std::string& tool);
 
 // The bytes the patch of a replaced function overwrites at its start, before any ENDBR64:

@@ -290,7 +290,9 @@ void repoint_depends(const std::string& name, const std::string& build_id, const
     note.append((4 - note.size() % 4) % 4, '\0');
     const std::string note_path = out + ".note";
     write_file(note_path, note);
-    const std::string cmd = "objcopy --update-section .livepatch.depends=" + note_path + " " + payload(name) + " " + out;
+    // LP_OBJCOPY: the objcopy for the payloads' architecture (aarch64-linux-gnu-objcopy for AArch64).
+    const char* objcopy = getenv("LP_OBJCOPY");
+    const std::string cmd = std::string(objcopy && *objcopy ? objcopy : "objcopy") + " --update-section .livepatch.depends=" + note_path + " " + payload(name) + " " + out;
     REQUIRE_MESSAGE(system(cmd.c_str()) == 0, cmd);
 }
 

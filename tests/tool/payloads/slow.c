@@ -9,7 +9,11 @@ static void hold_window(void)
 {
     const uint64_t start = hv_now_ns();
     while (hv_now_ns() - start < 1500000000ull)
+#if defined(__aarch64__)
+        __asm__ volatile("yield");
+#else
         __asm__ volatile("pause");
+#endif
 }
 
 typedef void (*hook_fn)(void);
