@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,14 @@
 extern char** environ;
 
 namespace buildertest {
+
+livepatch::tool::offline::PayloadInfo read_info(const std::string& path) {
+    std::string error;
+    std::optional<livepatch::tool::offline::PayloadInfo> info = livepatch::tool::offline::read_payload_info(path, &error);
+    REQUIRE_MESSAGE(info.has_value(), error);
+    return *info;
+}
+
 
 namespace {
 

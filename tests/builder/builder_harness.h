@@ -7,7 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "../../xl-tool/offline/payload_info.h"
+
 namespace buildertest {
+
+// What xen-livepatch's payload reader sees in the payload at `path` (a doctest failure, with the
+// reader's error, when it cannot read it).
+livepatch::tool::offline::PayloadInfo read_info(const std::string& path);
 
 struct Run {
     int code = -1;          // exit status; -1 when it died of a signal

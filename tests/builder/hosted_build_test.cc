@@ -12,17 +12,6 @@
 using namespace buildertest;
 namespace offline = livepatch::tool::offline;
 
-namespace {
-
-offline::PayloadInfo read_info(const std::string& path) {
-    std::string error;
-    std::optional<offline::PayloadInfo> info = offline::read_payload_info(path, &error);
-    REQUIRE_MESSAGE(info.has_value(), error);
-    return *info;
-}
-
-}  // namespace
-
 TEST_CASE("a payload for the hosted hypervisor from a C and a C++ source") {
     Scratch dir;
     const std::string out = dir.file("hosted.livepatch");

@@ -15,13 +15,6 @@ namespace offline = livepatch::tool::offline;
 
 namespace {
 
-offline::PayloadInfo read_info(const std::string& path) {
-    std::string error;
-    std::optional<offline::PayloadInfo> info = offline::read_payload_info(path, &error);
-    REQUIRE_MESSAGE(info.has_value(), error);
-    return *info;
-}
-
 const offline::FuncInfo* record_named(const offline::PayloadInfo& info, const std::string& name) {
     for (const offline::FuncInfo& f : info.funcs)
         if (f.old_name == name)
