@@ -15,6 +15,7 @@
 #include "core/engine/engine.h"
 #include "livepatch/errc.h"
 #include "livepatch/livepatch.h"
+#include "support/sysctl_ops.h"
 #include "support/test_port.h"
 
 #if !defined(__aarch64__)
@@ -22,45 +23,13 @@
 #endif
 
 using namespace livepatch;
+using livepatch::test::fixture;
 using livepatch::test::hv;
+using livepatch::test::run;
+using livepatch::test::set_name;
+using livepatch::test::upload;
 
 namespace {
-
-std::vector<uint8_t> fixture(const std::string& name) {
-    return test::read_file(std::string(LP_FIXTURE_DIR) + "/" + name + ".livepatch");
-}
-
-void set_name(xen_livepatch_name& n, const std::string& name) {
-    memset(&n, 0, sizeof n);
-    set_xen_guest_handle(n.name, const_cast<char*>(name.c_str()));
-    n.size = static_cast<uint16_t>(name.size() + 1);
-}
-
-int32_t upload(const std::string& name, const std::vector<uint8_t>& bytes) {
-    xen_sysctl_livepatch_op op{};
-    op.cmd = XEN_SYSCTL_LIVEPATCH_UPLOAD;
-    set_name(op.u.upload.name, name);
-    op.u.upload.size = bytes.size();
-    set_xen_guest_handle(op.u.upload.payload, const_cast<uint8_t*>(bytes.data()));
-    return livepatch_op(&op);
-}
-
-// Issues an action and plays the CPU reaching its safe point; returns the final status rc.
-int32_t run(const std::string& name, uint32_t cmd) {
-    xen_sysctl_livepatch_op op{};
-    op.cmd = XEN_SYSCTL_LIVEPATCH_ACTION;
-    set_name(op.u.action.name, name);
-    op.u.action.cmd = cmd;
-    const int32_t rc = livepatch_op(&op);
-    if (rc)
-        return rc;
-    livepatch_check_work();
-    xen_sysctl_livepatch_op get{};
-    get.cmd = XEN_SYSCTL_LIVEPATCH_GET;
-    set_name(get.u.get.name, name);
-    REQUIRE(livepatch_op(&get) == 0);
-    return get.u.get.status.rc;
-}
 
 uint32_t word_at(const uint8_t* p) {
     return p[0] | p[1] << 8 | p[2] << 16 | static_cast<uint32_t>(p[3]) << 24;
