@@ -14,6 +14,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
+# Parallel by default: one job per core unless the command line chose (-jN, or -j1 for serial).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
+
 BUILD ?= build
 ARCH ?= $(shell uname -m)
 ifeq ($(ARCH),aarch64)
@@ -99,7 +104,7 @@ $(BUILD)/$(1)/obj/core/%.o: %.cc $(BUILD)/$(1)/.flags | $(DEPS_STAMP)
 
 $(BUILD)/$(1)/obj/host/%.o: %.cc $(BUILD)/$(1)/.flags | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(HOST_CXXFLAGS) $$(OPT_$(1)) -DLP_FIXTURE_DIR='"$(abspath $(BUILD))/fixtures"' -c $$< -o $$@
+	$$(CXX) $$(HOST_CXXFLAGS) $$(OPT_$(1)) $$(if $$(filter tests/%,$$<),-DLP_FIXTURE_DIR='"$(abspath $(BUILD))/fixtures"') -c $$< -o $$@
 
 $(BUILD)/$(1)/lib/liblivepatch-core.a: $(patsubst %.cc,$(BUILD)/$(1)/obj/core/%.o,$(CORE_SRCS) $(ARCH_PURE_SRCS))
 	@mkdir -p $$(@D)
