@@ -59,6 +59,10 @@ private:
     Result<uint32_t> resolve_defined(uint32_t* undef, const char** undef_names, size_t* nundef) noexcept;
     Status parse_build_id(uint32_t index, BuildId* out) const noexcept;
     Status check_funcs_overlap() const noexcept;
+    // sections.cc: -EOPNOTSUPP when `entry` is 0 (unsupported here), -EINVAL when section
+    // `index` is not a whole number of entries.
+    Status check_entry_size(uint32_t index, uint32_t entry) const noexcept;
+    Status check_alternatives() noexcept;
 
     // Records that the new payload uses loaded payload `p` (symbols, or code it patches).
     Status note_use(Payload* p) noexcept;

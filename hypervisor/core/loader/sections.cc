@@ -129,6 +129,8 @@ Status PayloadLoader::prepare_hooks() noexcept {
         for (size_t k = 0; k < count; ++k) {
             uint64_t addr;
             memcpy(&addr, sec.data() + k * sizeof(uint64_t), sizeof(addr));
+            // NULL included: Xen calls these entries unchecked (common/livepatch.c:1369, 1448),
+            // so a NULL one would jump to address 0 (deviation, docs/design.md).
             if (!in_executable(addr, 1))
                 return section_err(Errc::kEINVAL, "hook does not point at executable code", i).value(addr);
         }
@@ -144,75 +146,85 @@ Status PayloadLoader::prepare_hooks() noexcept {
                 .value(sec.size());
         uint64_t addr;
         memcpy(&addr, sec.data(), sizeof(addr));
-        if (!in_executable(addr, 1))
+        // A NULL single hook is a disabled one (Xen: is_hook_enabled, common/livepatch.c:32):
+        // it stays 0 and the engine skips it.
+        if (addr && !in_executable(addr, 1))
             return section_err(Errc::kEINVAL, "hook does not point at executable code", i).value(addr);
         hooks.*h.field = addr;
     }
     return success();
 }
 
-Status PayloadLoader::check_special_sections() noexcept {
-    struct Special {
-        const char* name;
-        uint32_t entry;
-        bool supported;
-    };
-    const uint32_t ex = arch::ex_table_entry_size(), alt_size = arch::alt_instr_size(), bug = arch::bug_frame_size();
-    const Special specials[] = {
-        {".ex_table", ex, ex != 0},         {".altinstructions", alt_size, alt_size != 0},
-        {".bug_frames.0", bug, bug != 0},   {".bug_frames.1", bug, bug != 0},
-        {".bug_frames.2", bug, bug != 0},   {".bug_frames.3", bug, bug != 0},
-    };
-    for (const Special& sp : specials) {
-        const uint32_t i = m_elf.find_section(sp.name);
-        if (!i)
-            continue;
-        if (!sp.supported)
-            return section_err(Errc::kEOPNOTSUPP, "section is not supported on this architecture", i);
-        if (m_elf.section(i).hdr.sh_size % sp.entry)
-            return section_err(Errc::kEINVAL, "special section size is not a multiple of its entry size", i)
-                .value(m_elf.section(i).hdr.sh_size);
-    }
+Status PayloadLoader::check_entry_size(uint32_t index, uint32_t entry) const noexcept {
+    if (!entry)
+        return section_err(Errc::kEOPNOTSUPP, "section is not supported on this architecture", index);
+    if (m_elf.section(index).hdr.sh_size % entry)
+        return section_err(Errc::kEINVAL, "special section size is not a multiple of its entry size", index)
+            .value(m_elf.section(index).hdr.sh_size);
+    return success();
+}
 
-    // Alternatives (Xen 4.17.4+): the payload needs .text and .altinstr_replacement; every entry's
-    // original site (orig_len + pad_len bytes) must lie in the payload's text and its replacement
-    // in .altinstr_replacement, and the replacement must fit the site. They are validated here,
-    // not applied: applying alternatives for the CPU's features is the hosting port's job.
+// Xen's order (common/livepatch.c:798-925): .bug_frames.0-3, then .altinstructions, then
+// .ex_table, each checked completely before the next.
+Status PayloadLoader::check_special_sections() noexcept {
+    for (const char* name : {".bug_frames.0", ".bug_frames.1", ".bug_frames.2", ".bug_frames.3"}) {
+        if (const uint32_t i = m_elf.find_section(name))
+            LP_CHECK(check_entry_size(i, arch::bug_frame_size()));
+    }
+    LP_CHECK(check_alternatives());
+    if (const uint32_t i = m_elf.find_section(".ex_table"))
+        LP_CHECK(check_entry_size(i, arch::ex_table_entry_size()));
+    return success();
+}
+
+// Alternatives (Xen 4.17.5, common/livepatch.c:815-902): an empty .altinstructions is
+// tolerated; otherwise the payload needs executable text (any SHF_EXECINSTR section: Xen tests
+// text_size, not a section called .text, which livepatch-build-tools payloads do not have) and
+// .altinstr_replacement; every entry's original site lies in the payload's text and its
+// replacement in .altinstr_replacement. Beyond Xen, preventing apply_alternatives from writing
+// outside the payload or hitting its BUG_ON: the site is orig_len + pad_len bytes and the
+// replacement must fit it, and both sections must be loaded (SHF_ALLOC). Validated here, not
+// applied: applying alternatives for the CPU's features is the hosting port's job.
+Status PayloadLoader::check_alternatives() noexcept {
     const uint32_t alt = m_elf.find_section(".altinstructions");
-    if (alt && m_elf.section(alt).hdr.sh_size) {
-        const uint32_t text = m_elf.find_section(".text");
-        const uint32_t repl = m_elf.find_section(".altinstr_replacement");
-        if (!text || !repl)
-            return section_err(Errc::kEINVAL, ".altinstructions needs .text and .altinstr_replacement sections", alt);
-        const Span<uint8_t> entries = loaded_section(alt);
-        const Span<uint8_t> repl_sec = loaded_section(repl);
-        if (!entries.data() || !repl_sec.data())
-            return section_err(Errc::kEINVAL, ".altinstructions and .altinstr_replacement must be allocated", alt);
-        const Region r{repl_sec.data(), repl_sec.size()};
-        const uint32_t size = arch::alt_instr_size();
-        for (uint64_t off = 0; off + size <= entries.size(); off += size) {
-            // struct alt_instr: s32 orig_offset, s32 repl_offset, u16 cpuid, u8 orig_len,
-            // u8 repl_len, u8 pad_len, u8 priv; offsets are relative to the field.
-            int32_t orig_off, repl_off;
-            memcpy(&orig_off, entries.data() + off, 4);
-            memcpy(&repl_off, entries.data() + off + 4, 4);
-            const uint8_t orig_len = entries.data()[off + 10];
-            const uint8_t repl_len = entries.data()[off + 11];
-            const uint8_t pad_len = entries.data()[off + 12];
-            const uint64_t here = reinterpret_cast<uintptr_t>(entries.data() + off);
-            const uint64_t orig = here + static_cast<uint64_t>(static_cast<int64_t>(orig_off));
-            const uint64_t rep = here + 4 + static_cast<uint64_t>(static_cast<int64_t>(repl_off));
-            const uint32_t site_len = uint32_t{orig_len} + pad_len;
-            if (!m_payload.m_text.contains(orig, site_len))
-                return section_err(Errc::kEINVAL, "alternative's original code is outside the payload's text", alt)
-                    .value(off / size);
-            if (!r.contains(rep, repl_len))
-                return section_err(Errc::kEINVAL, "alternative's replacement is outside .altinstr_replacement", alt)
-                    .value(off / size);
-            if (repl_len > site_len)
-                return section_err(Errc::kEINVAL, "alternative's replacement is longer than its site", alt)
-                    .value(off / size);
-        }
+    if (!alt)
+        return success();
+    const uint32_t size = arch::alt_instr_size();
+    LP_CHECK(check_entry_size(alt, size));
+    if (!m_elf.section(alt).hdr.sh_size)
+        return success();
+    if (!m_payload.m_text.size)
+        return section_err(Errc::kEINVAL, ".altinstructions needs executable text in the payload", alt);
+    const uint32_t repl = m_elf.find_section(".altinstr_replacement");
+    if (!repl)
+        return section_err(Errc::kEINVAL, ".altinstructions needs an .altinstr_replacement section", alt);
+    const Span<uint8_t> entries = loaded_section(alt);
+    if (!entries.data() || !m_elf.section(repl).alloc())
+        return section_err(Errc::kEINVAL, ".altinstructions and .altinstr_replacement must be allocated", alt);
+    const ElfSection& rs = m_elf.section(repl);
+    const Region r{rs.load, rs.hdr.sh_size};
+    for (uint64_t off = 0; off + size <= entries.size(); off += size) {
+        // struct alt_instr: s32 orig_offset, s32 repl_offset, u16 cpuid, u8 orig_len,
+        // u8 repl_len, u8 pad_len, u8 priv; offsets are relative to the field.
+        int32_t orig_off, repl_off;
+        memcpy(&orig_off, entries.data() + off, 4);
+        memcpy(&repl_off, entries.data() + off + 4, 4);
+        const uint8_t orig_len = entries.data()[off + 10];
+        const uint8_t repl_len = entries.data()[off + 11];
+        const uint8_t pad_len = entries.data()[off + 12];
+        const uint64_t here = reinterpret_cast<uintptr_t>(entries.data() + off);
+        const uint64_t orig = here + static_cast<uint64_t>(static_cast<int64_t>(orig_off));
+        const uint64_t rep = here + 4 + static_cast<uint64_t>(static_cast<int64_t>(repl_off));
+        const uint32_t site_len = uint32_t{orig_len} + pad_len;
+        if (!m_payload.m_text.contains(orig, site_len))
+            return section_err(Errc::kEINVAL, "alternative's original code is outside the payload's text", alt)
+                .value(off / size);
+        if (!r.contains(rep, repl_len))
+            return section_err(Errc::kEINVAL, "alternative's replacement is outside .altinstr_replacement", alt)
+                .value(off / size);
+        if (repl_len > site_len)
+            return section_err(Errc::kEINVAL, "alternative's replacement is longer than its site", alt)
+                .value(off / size);
     }
     return success();
 }

@@ -282,11 +282,19 @@ void add_hook_and_special_cases(std::vector<MalformedCase>& v) {
                 b.add_hook(name, "lp_rodata");
             }));
     }
-    v.push_back(with_builder(
-        expect_case("hooks-revert-null", Errc::kEINVAL, Subject::section, Naming::by_name, ".livepatch.hooks.revert"),
-        [](ElfBuilder& b) {
-            b.add_section(".livepatch.hooks.revert", SHT_PROGBITS, SHF_ALLOC, 8).data(std::vector<uint8_t>(8, 0));
-        }));
+    // Deviation: Xen calls every load/unload entry unchecked (common/livepatch.c:1369, 1448), so a
+    // NULL one jumps to address 0; refused. (A NULL single hook is a disabled hook: accepted, see
+    // loader_compat_test.cc.)
+    for (const char* s : {".livepatch.hooks.load", ".livepatch.hooks.unload"}) {
+        const std::string name = s;
+        v.push_back(with_builder(
+            expect_case(name == ".livepatch.hooks.load" ? "hooks-load-null" : "hooks-unload-null", Errc::kEINVAL,
+                        Subject::section, Naming::by_name, name),
+            [name](ElfBuilder& b) {
+                const uint64_t null_hook = 0;  // a valid entry, then a NULL one
+                b.add_hook(name, "xen_extra_version").append(&null_hook, sizeof(null_hook));
+            }));
+    }
     struct Special {
         const char* id;
         const char* section;
@@ -316,6 +324,24 @@ void add_hook_and_special_cases(std::vector<MalformedCase>& v) {
                              }));
     // Beyond Xen 4.17 (whose apply_alternatives would BUG()): the replacement must fit in the
     // original and its padding.
+    // common/livepatch.c:844-849: alternatives need some executable text in the payload. Here the
+    // only executable section loses SHF_EXECINSTR and the replacement is not executable either.
+    MalformedCase no_text = expect_case("altinstructions-no-text", Errc::kEINVAL, Subject::section, Naming::by_name,
+                                        ".altinstructions");
+    no_text.make_builder = [] {
+        ElfBuilder b = payload_builder({});
+        b.symbol(b.symbol_id("xen_extra_version")).name("lp_unused");
+        b.add_hook(".livepatch.hooks.load", "printk");
+        auto repl = b.add_section(".altinstr_replacement", SHT_PROGBITS, SHF_ALLOC, 1)
+                        .data(std::vector<uint8_t>(5, 0x90));
+        add_alternative(b, {b.section(".rodata.str"), 0, repl, 0, 5, 5, 0});
+        return b;
+    };
+    no_text.edit_image = [](ElfImage& img) {
+        img.edit_shdr(img.section_index(".text.xen_extra_version"),
+                      [](Elf64_Shdr& sh) { sh.sh_flags &= ~uint64_t{SHF_EXECINSTR}; });
+    };
+    v.push_back(std::move(no_text));
     v.push_back(with_builder(expect_case("altinstructions-replacement-too-long", Errc::kEINVAL, Subject::section,
                                          Naming::by_name, ".altinstructions"),
                              [](ElfBuilder& b) {

@@ -194,6 +194,24 @@ std::vector<MalformedCase> accepted_variants() {
         b.add_rela(alt, 0, b.section_symbol(text), R_X86_64_PC32, 8);
         b.add_rela(alt, 4, b.section_symbol(repl), R_X86_64_PC32, 0);
     }));
+    // common/livepatch.c:32 is_hook_enabled: a NULL single hook is a disabled hook.
+    v.push_back(accepted("hooks-single-null", [](ElfBuilder& b) {
+        for (const char* s : {".livepatch.hooks.preapply", ".livepatch.hooks.apply", ".livepatch.hooks.postapply",
+                              ".livepatch.hooks.prerevert", ".livepatch.hooks.revert", ".livepatch.hooks.postrevert"})
+            b.add_section(s, SHT_PROGBITS, SHF_ALLOC, 8).data(std::vector<uint8_t>(8, 0));
+    }));
+    // common/livepatch.c:844-894: alternatives need payload text, not a section named .text
+    // (livepatch-build-tools payloads have only .text.<function>).
+    v.push_back(accepted("alt-without-dot-text", [](ElfBuilder& b) {
+        std::vector<uint8_t> entry(14, 0);
+        entry[10] = 5;  // orig_len
+        entry[11] = 5;  // repl_len
+        auto repl = b.add_section(".altinstr_replacement", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 1)
+                        .data(std::vector<uint8_t>(5, 0x90));
+        auto alt = b.add_section(".altinstructions", SHT_PROGBITS, SHF_ALLOC, 1).data(entry);
+        b.add_rela(alt, 0, b.section_symbol(b.section(".text.xen_extra_version")), R_X86_64_PC32, 8);
+        b.add_rela(alt, 4, b.section_symbol(repl), R_X86_64_PC32, 0);
+    }));
     v.push_back(accepted("undef-resolved-from-loaded-payload", [](ElfBuilder& b) {
         const uint32_t helper = b.add_symbol("lp_shared_helper");
         b.add_rela(b.section(".text.xen_extra_version"), 9, helper, R_X86_64_PLT32, -4);
