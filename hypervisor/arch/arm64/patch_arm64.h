@@ -16,18 +16,27 @@
 
 namespace livepatch::arm64 {
 
-// Upload-time rules (arch::verify_func). Xen's errnos: NOP limits -EOPNOTSUPP, a too small old
-// function -EINVAL. Also refused, where Xen would write a broken branch: misaligned old or new
-// addresses (-EINVAL) and a new function outside the exact B reach of the old one (-EOVERFLOW;
-// the generic check takes old - new in [-R, R), B reaches new - old in [-R, R)).
+// Upload-time rules (arch::verify_func), in Xen 4.17.5's order and with its errnos: the NOP
+// limits (-EOPNOTSUPP, arch/arm/livepatch.c:71-73), then old_size >= 4 (-EINVAL, :75-76), then
+// Xen's generic branch distance, old - new in [-R, R) (-EOVERFLOW, livepatch_verify_distance in
+// include/xen/livepatch.h:108-121, which common/livepatch.c:703 runs right after). Then what Xen
+// does not check and where it would write a broken branch or past the function (deviations,
+// docs/design.md): misaligned old or new addresses (-EINVAL), a NOP patch longer than the old
+// function (-EINVAL), and a new function outside the exact B reach of the old one (-EOVERFLOW; B
+// reaches new - old in [-R, R), one word off the generic check at the edge).
 inline Status verify_func(const livepatch_func& f) noexcept {
+    if (f.new_addr == 0 && (f.new_size > kOpaqueSize || f.new_size % kInsnSize))
+        return fail(Errc::kEOPNOTSUPP, "NOP patch is not a multiple of 4 bytes of at most 31").value(f.new_size);
     if (f.old_size < kPatchInsnSize)
         return fail(Errc::kEINVAL, "old function is too small for the 4-byte branch").value(f.old_size);
+    if (f.new_addr) {
+        const int64_t offset = static_cast<int64_t>(f.old_addr - f.new_addr);
+        if (offset < -kPatchRange || offset >= kPatchRange)
+            return fail(Errc::kEOVERFLOW, "new function is out of branch reach of the old one").value(f.new_addr);
+    }
     if (f.old_addr % kInsnSize)
         return fail(Errc::kEINVAL, "old function is not 4-byte aligned").value(f.old_addr);
     if (f.new_addr == 0) {
-        if (f.new_size > kOpaqueSize || f.new_size % kInsnSize)
-            return fail(Errc::kEOPNOTSUPP, "NOP patch is not a multiple of 4 bytes of at most 31").value(f.new_size);
         if (f.old_size < f.new_size)
             return fail(Errc::kEINVAL, "NOP patch is longer than the old function").value(f.new_size);
         return success();

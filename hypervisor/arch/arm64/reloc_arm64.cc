@@ -168,6 +168,10 @@ RelocStatus encode_insn(const Spec& s, int64_t x, uint32_t* insn) noexcept {
 }  // namespace
 
 RelocStatus apply_reloc(uint32_t type, uint8_t* loc, uint64_t room, uint64_t place, uint64_t value) noexcept {
+    // Xen (arch/arm/arm64/livepatch.c:284-289) wants 4 bytes of room for every type, and checks
+    // that before the type; the 64-bit data types need 8 (:293, :308).
+    if (room < kInsnSize)
+        return RelocStatus::out_of_section;
     const Spec s = spec_of(type);
     if (s.form == Form::unsupported)
         return RelocStatus::unsupported;

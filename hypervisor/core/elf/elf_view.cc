@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "core/elf/xen_arch_rules.h"
 #include "core/support/checked.h"
 #include "core/support/cstring.h"
 
@@ -59,12 +60,12 @@ Status ElfView::check_header() noexcept {
             .header()
             .value(h.e_phnum);
 
-    // Xen's arch_livepatch_verify_elf: machine, class and byte order.
+    // Xen's arch_livepatch_verify_elf: machine, class and, on x86 only, byte order.
     if (h.e_machine != m_machine)
         return err(Errc::kEOPNOTSUPP, "unsupported ELF machine for this hypervisor").header().value(h.e_machine);
     if (h.e_ident[EI_CLASS] != ELFCLASS64)
         return err(Errc::kEOPNOTSUPP, "not ELFCLASS64").header().value(h.e_ident[EI_CLASS]);
-    if (h.e_ident[EI_DATA] != ELFDATA2LSB)
+    if (requires_lsb(m_machine) && h.e_ident[EI_DATA] != ELFDATA2LSB)
         return err(Errc::kEOPNOTSUPP, "not little-endian (ELFDATA2LSB)").header().value(h.e_ident[EI_DATA]);
 
     if (h.e_shstrndx == SHN_UNDEF)

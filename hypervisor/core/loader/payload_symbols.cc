@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
+#include "core/elf/xen_arch_rules.h"
 #include "core/loader/payload_loader.h"
 #include "core/support/cstring.h"
 #include "core/support/sort.h"
@@ -19,16 +20,11 @@ namespace {
 // name storage a small upload can ask for.
 constexpr size_t kSymbolNameMax = 128;
 
-bool is_mapping_symbol(const char* name) noexcept {
-    return name[0] == '$' && (name[1] == 'x' || name[1] == 'd' || name[1] == 'a') &&
-           (name[2] == '\0' || name[2] == '.');
-}
-
 }  // namespace
 
 Status PayloadLoader::build_symbol_table() noexcept {
     const uint32_t nsym = m_elf.symbol_count();
-    const bool arm = arch::elf_machine() == EM_AARCH64;
+    const uint16_t machine = arch::elf_machine();
 
     // First pass: which symbols are kept, and how much name storage they need.
     OwnedArray<uint8_t> keep = LP_TRY(OwnedArray<uint8_t>::make(nsym));
@@ -43,7 +39,7 @@ Status PayloadLoader::build_symbol_table() noexcept {
             continue;
         if ((s.hdr.sh_flags & SHF_MERGE) && str_starts_with(name, ".L"))
             continue;
-        if (arm && is_mapping_symbol(name))
+        if (is_skipped_mapping_symbol(machine, name))
             continue;
         keep[i] = 1;
         ++count;

@@ -3,6 +3,7 @@
 
 #include "arch/arch.h"
 #include "core/loader/payload_loader.h"
+#include "core/elf/xen_arch_rules.h"
 
 namespace livepatch {
 
@@ -32,7 +33,7 @@ Status PayloadLoader::relocate() noexcept {
             return section_err(Errc::kEINVAL, "relocation section size is not a multiple of its entry size", i)
                 .value(r.hdr.sh_size);
         if (r.hdr.sh_type == SHT_REL)
-            return section_err(Errc::kEOPNOTSUPP, "SHT_REL relocations are not supported (use SHT_RELA)", i);
+            return section_err(rel_section_errc(arch::elf_machine()), "SHT_REL relocations are not supported (use SHT_RELA)", i);
 
         const uint64_t count = r.hdr.sh_size / r.hdr.sh_entsize;
         for (uint64_t j = 0; j < count; ++j) {

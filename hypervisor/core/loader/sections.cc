@@ -32,7 +32,7 @@ constexpr ActionHook kActionHooks[] = {
     {".livepatch.hooks.postrevert", &PayloadHooks::postrevert},
 };
 
-uint32_t align4(uint32_t v) { return (v + 3u) & ~3u; }
+uint64_t align4(uint64_t v) { return (v + 3u) & ~uint64_t{3}; }
 
 }  // namespace
 
@@ -79,8 +79,11 @@ Status PayloadLoader::parse_build_id(uint32_t index, BuildId* out) const noexcep
     memcpy(&n, sec.data(), sizeof(n));
     if (n.n_type != kNoteTypeGnuBuildId)
         return section_err(Errc::kEINVAL, "note type is not NT_GNU_BUILD_ID (3)", index).value(n.n_type);
-    const uint64_t name_end = sizeof(n) + uint64_t{align4(n.n_namesz)};
-    if (n.n_namesz < 4 || n.n_namesz > 0xffff || name_end > sec.size())
+    // Xen (common/version.c:115-143) has no upper bound on n_namesz; the desc starts at the
+    // name's 4-byte aligned end, which must lie in the section (Xen adds the unaligned sizes and
+    // can read up to 3 bytes past the note: deviation).
+    const uint64_t name_end = sizeof(n) + align4(n.n_namesz);
+    if (n.n_namesz < 4 || name_end > sec.size())
         return section_err(Errc::kEINVAL, "note name does not fit the section", index).value(n.n_namesz);
     if (memcmp(sec.data() + sizeof(n), "GNU", 4) != 0)
         return section_err(Errc::kEINVAL, "note name is not \"GNU\"", index);

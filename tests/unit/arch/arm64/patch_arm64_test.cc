@@ -72,7 +72,7 @@ TEST_CASE("arm64: the planned B matches the assembler, forward and backward") {
 TEST_CASE("arm64: B reach is [-128 MiB, 128 MiB) from the patch site, checked at upload") {
     const uint64_t old = 0xffff800008100000;
     const int64_t r = a64::kPatchRange;
-    for (const int64_t d : {r - 4, -r, int64_t{4}, int64_t{-4}}) {
+    for (const int64_t d : {r - 4, -r + 4, int64_t{4}, int64_t{-4}}) {
         CAPTURE(d);
         const livepatch_func f = record(old, 8, old + d, 8);
         REQUIRE(a64::verify_func(f).ok());
@@ -90,6 +90,12 @@ TEST_CASE("arm64: B reach is [-128 MiB, 128 MiB) from the patch site, checked at
         CHECK(code_of(a64::plan_patch(f, &st)) == Errc::kEOVERFLOW);
         CHECK(st.len == 0);
     }
+    // new = old - R: B reaches it, but Xen's generic window (old - new in [-R, R)) does not, and
+    // the upload follows Xen (-EOVERFLOW).
+    const livepatch_func edge = record(old, 8, old - r, 8);
+    CHECK(code_of(a64::verify_func(edge)) == Errc::kEOVERFLOW);
+    FuncState st;
+    CHECK(a64::plan_patch(edge, &st).ok());
 }
 
 TEST_CASE("arm64: old function and alignment rules") {
@@ -98,6 +104,29 @@ TEST_CASE("arm64: old function and alignment rules") {
     CHECK(a64::verify_func(record(old, 4, old + 0x100, 8)).ok());                        // exactly one insn
     CHECK(code_of(a64::verify_func(record(old + 2, 8, old + 0x100, 8))) == Errc::kEINVAL);  // old misaligned
     CHECK(code_of(a64::verify_func(record(old, 8, old + 0x102, 8))) == Errc::kEINVAL);      // new misaligned
+}
+
+// Xen 4.17.5's order: arch/arm/livepatch.c:71-73 (NOP limits, -EOPNOTSUPP) before :75-76
+// (old_size, -EINVAL); then livepatch_verify_distance (include/xen/livepatch.h:108-121,
+// -EOVERFLOW, run by common/livepatch.c:703), which checks no alignment: the engine's alignment
+// rules (-EINVAL, beyond Xen) come after it.
+TEST_CASE("arm64: Xen's errno order: NOP limits, old_size, distance, then alignment") {
+    const uint64_t old = 0x41000000;
+    const int64_t r = a64::kPatchRange;
+    // A bad NOP length on a too small function: the NOP check first.
+    CHECK(code_of(a64::verify_func(record(old, 2, 0, 6))) == Errc::kEOPNOTSUPP);
+    CHECK(code_of(a64::verify_func(record(old, 0, 0, 32))) == Errc::kEOPNOTSUPP);
+    // Too small and far away: old_size first.
+    CHECK(code_of(a64::verify_func(record(old, 2, old + 4 * r, 8))) == Errc::kEINVAL);
+    // Out of reach and misaligned (new, old, or both): the distance first.
+    CHECK(code_of(a64::verify_func(record(old, 8, old + 2 * r + 2, 8))) == Errc::kEOVERFLOW);
+    CHECK(code_of(a64::verify_func(record(old + 2, 8, old - 2 * r, 8))) == Errc::kEOVERFLOW);
+    CHECK(code_of(a64::verify_func(record(old + 1, 8, old + 2 * r + 3, 8))) == Errc::kEOVERFLOW);
+    // In reach and misaligned: the engine's alignment rule.
+    CHECK(code_of(a64::verify_func(record(old + 2, 8, old + 0x100, 8))) == Errc::kEINVAL);
+    // Xen's generic window is old - new in [-R, R): new = old - R is out of it (Xen: -EOVERFLOW)
+    // even though B could reach it.
+    CHECK(code_of(a64::verify_func(record(old + 2 * r, 8, old + r, 8))) == Errc::kEOVERFLOW);
 }
 
 TEST_CASE("arm64: NOP patches are whole NOPs, at most 28 bytes, within the old function") {

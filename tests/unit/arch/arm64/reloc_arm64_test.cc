@@ -171,22 +171,26 @@ RelocStatus apply_insn(uint32_t type, uint32_t before, uint64_t place, uint64_t 
     return st;
 }
 
-// As apply_insn for a data field of `size` bytes, pre-filled with 0xa5.
+// As apply_insn for a data field of `size` bytes, pre-filled with 0xa5, in a buffer of at least
+// 4 bytes (Xen wants 4 bytes of room for every type); *out is the field, and the bytes after it
+// must be untouched.
 RelocStatus apply_data(uint32_t type, uint32_t size, uint64_t place, uint64_t value, std::vector<uint8_t>* out) {
-    std::vector<uint8_t> buf(size, 0xa5);
+    const uint32_t room = size < 4 ? 4 : size;
+    std::vector<uint8_t> buf(room, 0xa5);
     const RelocStatus st = a64::apply_reloc(type, buf.data(), buf.size(), place, value);
     if (st != RelocStatus::ok)
-        CHECK(buf == std::vector<uint8_t>(size, 0xa5));
-    *out = buf;
+        CHECK(buf == std::vector<uint8_t>(room, 0xa5));
+    for (uint32_t i = size; i < room; ++i)
+        CHECK(buf[i] == 0xa5);
+    *out = std::vector<uint8_t>(buf.begin(), buf.begin() + size);
     return st;
 }
 
-// The field size of an accepted relocation, for out-of-section tests.
-uint32_t field_size(uint32_t type) {
+// The room an accepted relocation needs in its section (Xen 4.17.5 arch/arm/arm64/livepatch.c:
+// 284-287 wants 4 bytes for every type, :293 and :308 8 for ABS64 and PREL64).
+uint32_t room_needed(uint32_t type) {
     switch (type) {
     case R_AARCH64_ABS64: case R_AARCH64_PREL64: return 8;
-    case R_AARCH64_ABS32: case R_AARCH64_PREL32: return 4;
-    case R_AARCH64_ABS16: case R_AARCH64_PREL16: return 2;
     default: return 4;
     }
 }
@@ -396,15 +400,31 @@ TEST_CASE("arm64: LDST<N>_ABS_LO12_NC scale and alignment") {
 TEST_CASE("arm64: a field that does not fit in its section is out_of_section") {
     for (const uint32_t type : kXenSet) {
         CAPTURE(type);
-        const uint32_t size = field_size(type);
+        const uint32_t size = room_needed(type);
         std::vector<uint8_t> buf(size, 0x5a);
         for (uint32_t room = 0; room < size; ++room)
             CHECK(a64::apply_reloc(type, buf.data(), room, kText, kText) == RelocStatus::out_of_section);
         CHECK(buf == std::vector<uint8_t>(size, 0x5a));
     }
-    // An exactly fitting field is fine.
-    std::vector<uint8_t> two(2);
-    CHECK(a64::apply_reloc(R_AARCH64_ABS16, two.data(), 2, 0, 0x1234) == RelocStatus::ok);
+    // A 16-bit field needs 4 bytes of room, as in Xen; with them it is fine and writes 2 bytes.
+    std::vector<uint8_t> four(4, 0x5a);
+    CHECK(a64::apply_reloc(R_AARCH64_ABS16, four.data(), 2, 0, 0x1234) == RelocStatus::out_of_section);
+    CHECK(a64::apply_reloc(R_AARCH64_ABS16, four.data(), 3, 0, 0x1234) == RelocStatus::out_of_section);
+    CHECK(a64::apply_reloc(R_AARCH64_ABS16, four.data(), 4, 0, 0x1234) == RelocStatus::ok);
+    CHECK(four == std::vector<uint8_t>{0x34, 0x12, 0x5a, 0x5a});
+}
+
+// Xen 4.17.5 arch/arm/arm64/livepatch.c:285-287 (offset) comes before :289-478 (type): an
+// unsupported type past the end of its section is -EINVAL (out_of_section), not -EOPNOTSUPP.
+TEST_CASE("arm64: the relocation offset is checked before the type") {
+    uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (const uint32_t type : {uint32_t{R_AARCH64_NONE}, uint32_t{R_AARCH64_GLOB_DAT}, uint32_t{0xffffffff}}) {
+        CAPTURE(type);
+        for (uint32_t room = 0; room < 4; ++room)
+            CHECK(a64::apply_reloc(type, buf, room, kText, kText) == RelocStatus::out_of_section);
+        CHECK(a64::apply_reloc(type, buf, 4, kText, kText) == RelocStatus::unsupported);
+    }
+    CHECK(buf[0] == 1);
 }
 
 TEST_CASE("arm64: types outside Xen's set are unsupported") {
@@ -418,7 +438,7 @@ TEST_CASE("arm64: types outside Xen's set are unsupported") {
         CAPTURE(type);
         uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
         CHECK(a64::apply_reloc(type, buf, sizeof(buf), kText, kText) == RelocStatus::unsupported);
-        CHECK(a64::apply_reloc(type, buf, 0, kText, kText) == RelocStatus::unsupported);
+        CHECK(a64::apply_reloc(type, buf, 4, kText, kText) == RelocStatus::unsupported);
         CHECK(buf[0] == 1);
         CHECK(buf[7] == 8);
     }
