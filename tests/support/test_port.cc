@@ -46,6 +46,31 @@ const std::vector<uint8_t>& TestHypervisor::default_build_id() {
 
 uint8_t* TestHypervisor::text() const { return g_text; }
 
+void TestHypervisor::port_register_region(const port::PayloadRegion& r) {
+    RegionRecord rec{&r, r, {}};
+    if (r.ex_table)
+        rec.ex_table.assign(r.ex_table, r.ex_table + uint64_t{r.ex_table_count} * r.ex_table_entry_size);
+    m_regions.push_back(std::move(rec));
+}
+
+void TestHypervisor::port_unregister_region(const port::PayloadRegion& r) {
+    for (auto it = m_regions.begin(); it != m_regions.end(); ++it) {
+        if (it->region == &r) {
+            m_regions.erase(it);
+            return;
+        }
+    }
+    ++m_bad_unregistrations;
+}
+
+const TestHypervisor::RegionRecord* TestHypervisor::region_of(const std::string& name) const {
+    for (const RegionRecord& rec : m_regions) {
+        if (rec.copy.name && name == rec.copy.name)
+            return &rec;
+    }
+    return nullptr;
+}
+
 void TestHypervisor::reset() {
     memset(g_text, 0xc3, sizeof(g_text));
     // ibt_function: ENDBR64, then `mov $1, %eax; ret`.
@@ -225,6 +250,8 @@ void free_payload_pages(void* ptr, size_t size) noexcept { hv().port_free_payloa
 int protect_payload_pages(void* ptr, size_t size, Perm perm) noexcept {
     return hv().port_protect(ptr, size, static_cast<int>(perm));
 }
+void register_payload_region(const PayloadRegion& r) noexcept { hv().port_register_region(r); }
+void unregister_payload_region(const PayloadRegion& r) noexcept { hv().port_unregister_region(r); }
 uint64_t symbol_by_name(const char* name) noexcept { return hv().port_symbol_by_name(name); }
 void symbols_by_name(const char* const* names, uint64_t* addrs, size_t n) noexcept {
     hv().port_symbols_by_name(names, addrs, n);

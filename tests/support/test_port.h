@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/symtab/symbol_table.h"
+#include "livepatch/port.h"
 
 namespace livepatch::test {
 
@@ -71,6 +72,20 @@ public:
     };
     const std::vector<ProtectCall>& protect_calls() const { return m_protect_calls; }
 
+    // Payload regions registered (register_payload_region) and not yet unregistered, oldest
+    // first: the object the engine passed, a copy of it and of its exception table as they were
+    // at registration. reset() leaves this list alone (live payloads keep their regions).
+    struct RegionRecord {
+        const port::PayloadRegion* region;
+        port::PayloadRegion copy;
+        std::vector<uint8_t> ex_table;
+    };
+    const std::vector<RegionRecord>& regions() const { return m_regions; }
+    // The record of the live region registered for payload `name`, or nullptr.
+    const RegionRecord* region_of(const std::string& name) const;
+    // unregister_payload_region calls for a region not registered (always a bug), since start.
+    long bad_region_unregistrations() const { return m_bad_unregistrations; }
+
     // Log lines received since the last reset().
     const std::vector<std::string>& log() const { return m_log; }
     void clear_log() { m_log.clear(); }
@@ -85,6 +100,8 @@ public:
     void port_symbols_by_name(const char* const* names, uint64_t* addrs, size_t n) const;
     bool port_symbol_by_address(uint64_t addr, uint64_t* start, uint64_t* size, const char** name) const;
     void port_log(int level, const char* msg);
+    void port_register_region(const port::PayloadRegion& r);
+    void port_unregister_region(const port::PayloadRegion& r);
 
 private:
     struct Sym {
@@ -97,6 +114,8 @@ private:
     std::vector<uint8_t> m_build_id;
     std::vector<std::string> m_log;
     std::vector<ProtectCall> m_protect_calls;
+    std::vector<RegionRecord> m_regions;
+    long m_bad_unregistrations = 0;
     long m_live_zallocs = 0;
     long m_live_payload_allocs = 0;
     long m_total_zallocs = 0;

@@ -93,6 +93,10 @@ int protect_payload_pages(void* ptr, size_t size, Perm perm) noexcept {
     return mprotect(ptr, size, prot) == 0 ? 0 : static_cast<int>(Errc::kEINVAL);
 }
 
+// Payload regions: nothing here handles faults or bug frames in payload code (Xen's port will).
+void register_payload_region(const PayloadRegion&) noexcept {}
+void unregister_payload_region(const PayloadRegion&) noexcept {}
+
 uint64_t symbol_by_name(const char* name) noexcept { return g_image ? g_image->symbols().lookup(name) : 0; }
 
 void symbols_by_name(const char* const* names, uint64_t* addrs, size_t n) noexcept {

@@ -22,6 +22,7 @@ Status run_stages(PayloadLoader& l) noexcept {
     LP_CHECK(l.prepare_funcs());
     LP_CHECK(l.prepare_hooks());
     LP_CHECK(l.check_special_sections());
+    LP_CHECK(l.prepare_region());
     LP_CHECK(l.prepare_modinfo());
     l.compute_safe_to_reapply();
     LP_CHECK(l.build_symbol_table());
@@ -74,6 +75,9 @@ Result<Owned<Payload>> load_payload(const char* name, Bytes file, const PayloadL
         log_error(e);
         return e;  // p and everything it owns are freed here
     }
+    // Xen registers the region once the payload is loaded (common/livepatch.c:1174); the
+    // Payload's destructor unregisters it (Xen: free_payload, :1073).
+    loader.register_region();
     return p;
 }
 

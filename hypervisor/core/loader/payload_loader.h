@@ -41,6 +41,10 @@ public:
     Status build_symbol_table() noexcept;
     // layout.cc: final page permissions (W^X).
     Status secure() noexcept;
+    // region.cc: sorts .ex_table and fills the payload's port::PayloadRegion (before secure);
+    // register_region hands it to the port once the upload has succeeded.
+    Status prepare_region() noexcept;
+    void register_region() noexcept;
 
 private:
     Error err(Errc code, const char* rule) const noexcept;

@@ -164,6 +164,10 @@ Status PayloadLoader::check_entry_size(uint32_t index, uint32_t entry) const noe
     if (m_elf.section(index).hdr.sh_size % entry)
         return section_err(Errc::kEINVAL, "special section size is not a multiple of its entry size", index)
             .value(m_elf.section(index).hdr.sh_size);
+    // Deviation: Xen reads (and sorts, and registers) these at their load address, NULL for a
+    // section that is not loaded.
+    if (m_elf.section(index).hdr.sh_size && !m_elf.section(index).alloc())
+        return section_err(Errc::kEINVAL, "special section must be allocated (SHF_ALLOC)", index);
     return success();
 }
 

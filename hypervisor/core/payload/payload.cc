@@ -6,6 +6,11 @@
 
 namespace livepatch {
 
+Payload::~Payload() {
+    if (m_region_registered)
+        port::unregister_payload_region(m_region);
+}
+
 bool BuildId::equals(const uint8_t* other, uint32_t other_len) const noexcept {
     return len == other_len && (len == 0 || memcmp(bytes, other, len) == 0);
 }

@@ -80,6 +80,12 @@ class Payload {
 public:
     static constexpr size_t kNameSize = XEN_LIVEPATCH_NAME_SIZE;
 
+    Payload() noexcept = default;
+    // Unregisters the payload's region (if registered) before its memory goes.
+    ~Payload();
+    Payload(const Payload&) = delete;
+    Payload& operator=(const Payload&) = delete;
+
     const char* name() const noexcept { return m_name; }
 
     // Function records in the loaded .livepatch.funcs (old_addr resolved at upload).
@@ -99,6 +105,11 @@ public:
     const Region& ro() const noexcept { return m_ro; }
     // Xen's safe_to_reapply: no writable section holds data except .livepatch.funcs.
     bool safe_to_reapply() const noexcept { return m_safe_to_reapply; }
+
+    // The region registered with the port at UPLOAD (text, read-only data, the sorted
+    // .ex_table, bug frames), unregistered when the payload is destroyed. Xen: payload->region.
+    const port::PayloadRegion& region() const noexcept { return m_region; }
+    bool region_registered() const noexcept { return m_region_registered; }
 
     // Run-time address of ELF section `index` of the uploaded file, or 0 when that section was
     // not loaded (not SHF_ALLOC, or out of range). For debuggers, backtraces and tests.
@@ -147,6 +158,8 @@ private:
     OwnedArray<uint32_t> m_symbols_by_name;  // open addressing on names: m_symbols index + 1, or 0
     OwnedArray<char> m_symbol_names;
     bool m_safe_to_reapply = false;
+    port::PayloadRegion m_region = {};
+    bool m_region_registered = false;
 
     OwnedArray<Payload*> m_uses;
     uint32_t m_users = 0;

@@ -41,6 +41,32 @@ enum class Perm : uint8_t { rx, rw, ro };
 // Xen errno. Xen: arch_livepatch_secure / modify_xen_mappings.
 int protect_payload_pages(void* ptr, size_t size, Perm perm) noexcept;
 
+// What Xen registers as a loaded payload's virtual region (register_virtual_region): its text
+// for symbol lookup and backtraces, its read-only data, its exception table (sorted by fault
+// address) and its bug frames. Spans point into the payload's own regions; a span is empty
+// (nullptr, 0) when the payload has no such section.
+struct PayloadRegion {
+    const char* name;                   // the payload's name
+    uint64_t text_start, text_end;      // [start, end) of the payload's text
+    uint64_t rodata_start, rodata_end;  // [start, end) of its read-only data, 0 when none
+    const uint8_t* ex_table;            // .ex_table: ex_table_count entries of ex_table_entry_size
+    uint32_t ex_table_count;            // bytes (x86-64: s32 addr, s32 cont, each relative to
+    uint32_t ex_table_entry_size;       // itself), sorted by addr
+    struct BugFrames {
+        const uint8_t* frames;          // .bug_frames.<i>: count entries of entry_size bytes
+        uint32_t count;
+        uint32_t entry_size;
+    } bug_frames[4];
+};
+
+// Registers the region of a payload after a successful UPLOAD; `region` stays valid and
+// unchanged until unregister_payload_region(region) is called with the same object, before the
+// payload's memory is freed (UNLOAD, or an upload refused after loading). Xen:
+// register_virtual_region / unregister_virtual_region. A port without exception or bug-frame
+// handling for payloads may keep these empty.
+void register_payload_region(const PayloadRegion& region) noexcept;
+void unregister_payload_region(const PayloadRegion& region) noexcept;
+
 // --- the hypervisor image ---------------------------------------------------------------------
 
 // Address of the hypervisor symbol `name` (exact match, statics as "file#name"), or 0 when
