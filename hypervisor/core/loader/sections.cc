@@ -63,7 +63,11 @@ Status PayloadLoader::check_patching_sections() noexcept {
         found = true;
         if (!m_elf.section(i).hdr.sh_size)
             return section_err(Errc::kEINVAL, "patching section is empty", i);
-        if (!m_elf.section(i).alloc())
+        // Deviation for the arrays only: Xen reads .livepatch.funcs and calls the load/unload
+        // entries at their load address, NULL for a section that is not loaded. A single hook
+        // there is a disabled hook in Xen (is_hook_enabled tests the section pointer too): see
+        // prepare_hooks.
+        if (k < 3 && !m_elf.section(i).alloc())
             return section_err(Errc::kEINVAL, "patching section must be allocated (SHF_ALLOC)", i);
     }
     if (!found)
@@ -143,10 +147,15 @@ Status PayloadLoader::prepare_hooks() noexcept {
         const uint32_t i = m_elf.find_section(h.section);
         if (!i)
             continue;
-        const Span<uint8_t> sec = loaded_section(i);
-        if (sec.size() != sizeof(uint64_t))
+        const uint64_t size = m_elf.section(i).hdr.sh_size;
+        if (size != sizeof(uint64_t))
             return section_err(Errc::kEINVAL, "action hook section must hold exactly one 8-byte pointer", i)
-                .value(sec.size());
+                .value(size);
+        // Not loaded: Xen's hook pointer is the NULL load address, a disabled hook
+        // (common/livepatch.c:32, :632).
+        const Span<uint8_t> sec = loaded_section(i);
+        if (!sec.data())
+            continue;
         uint64_t addr;
         memcpy(&addr, sec.data(), sizeof(addr));
         // A NULL single hook is a disabled one (Xen: is_hook_enabled, common/livepatch.c:32):

@@ -71,6 +71,34 @@ TEST_SUITE("loader: Xen 4.17 compatibility") {
         }
     }
 
+    // common/livepatch.c:626-633 and :32: a single hook section that is not SHF_ALLOC still
+    // needs its 8 bytes, and its hook pointer is the section's NULL load address: disabled.
+    TEST_CASE("a single hook section that is not loaded is a disabled hook") {
+        hv().reset();
+        for (size_t k = 0; k < 6; ++k) {
+            CAPTURE(k);
+            ElfBuilder b = valid_payload_builder();
+            b.add_hook(kSingleHooks[k], "xen_extra_version").flags(0);
+            PayloadList loaded;
+            Result<Owned<Payload>> r = load("noalloc-hook", b, loaded);
+            REQUIRE_MESSAGE(r.ok(), message(r.error()));
+            CHECK(hook_value(r.value()->hooks(), k) == 0);
+            ElfBuilder twelve = valid_payload_builder();
+            const uint32_t pad = 0;
+            twelve.add_hook(kSingleHooks[k], "xen_extra_version").flags(0).append(&pad, sizeof(pad));
+            Result<Owned<Payload>> bad = load("noalloc-hook-12", twelve, loaded);
+            REQUIRE_FALSE(bad.ok());
+            CHECK(bad.error().code() == Errc::kEINVAL);
+        }
+        // Deviation: the load/unload arrays would be called through a NULL base in Xen.
+        ElfBuilder b = valid_payload_builder();
+        b.add_hook(".livepatch.hooks.load", "xen_extra_version").flags(0);
+        PayloadList loaded;
+        Result<Owned<Payload>> r = load("noalloc-load-hook", b, loaded);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().code() == Errc::kEINVAL);
+    }
+
     // Deviation (docs/design.md): Xen calls each .livepatch.hooks.load/unload entry unchecked
     // (common/livepatch.c:1369, :1448); a NULL entry would jump to address 0.
     TEST_CASE("a NULL load or unload hook entry is refused, naming the section") {
