@@ -205,10 +205,11 @@ Status PayloadLoader::check_alternatives() noexcept {
     const uint32_t alt = m_elf.find_section(".altinstructions");
     if (!alt)
         return success();
-    const uint32_t size = arch::alt_instr_size();
-    LP_CHECK(check_entry_size(alt, size));
+    // Empty: tolerated (Xen: common/livepatch.c:840), also on arm64 where the engine refuses entries.
     if (!m_elf.section(alt).hdr.sh_size)
         return success();
+    const uint32_t size = arch::alt_instr_size();
+    LP_CHECK(check_entry_size(alt, size));
     if (!m_payload.m_text.size)
         return section_err(Errc::kEINVAL, ".altinstructions needs executable text in the payload", alt);
     const uint32_t repl = m_elf.find_section(".altinstr_replacement");
