@@ -18,7 +18,8 @@ namespace {
 // end where an instruction of the old function ends.
 Status verify_nop_region(const livepatch_func& f, const uint8_t* old_code) noexcept {
     const uint32_t start = x86_64::patch_offset(old_code, f.old_size);
-    // Xen computes new_size - 4 unsigned for an ENDBR64 function and copies ~4 GiB of NOPs.
+    // Xen computes new_size - 4 unsigned for an ENDBR64 function (include/xen/livepatch.h:103)
+    // and copies ~4 GiB (arch/x86/livepatch.c:152, 168).
     if (f.new_size < start)
         return fail(Errc::kEINVAL, "NOP patch is shorter than the ENDBR64 (or its poison) it must keep (new_size < 4)")
             .value(f.new_size);
@@ -52,7 +53,7 @@ RelocStatus apply_rela(uint32_t type, uint8_t* loc, uint64_t room, uint64_t plac
 Status verify_func(const livepatch_func& f, const uint8_t* old_code) noexcept {
     if (f.new_addr == 0) {
         // NOP patch: the NOPs are kept in a 31-byte buffer, and must fit in the old function
-        // (Xen: arch/x86/livepatch.c:96-102).
+        // (Xen: arch/x86/livepatch.c:95-102).
         if (f.new_size > kOpaqueSize)
             return fail(Errc::kEOPNOTSUPP, "NOP patch is longer than 31 bytes").value(f.new_size);
         if (f.old_size < f.new_size)

@@ -280,6 +280,45 @@ TEST_CASE("a byte short of any instruction is truncated, and nothing past the en
     }
 }
 
+TEST_CASE("random bytes: a length depends only on the instruction's own bytes, and no read passes the end") {
+    // xorshift64: the same sequence on every run.
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    size_t ok = 0, invalid = 0;
+    for (int i = 0; i < 200000; ++i) {
+        std::vector<uint8_t> buf(kMaxInsnLength);
+        for (uint8_t& b : buf) b = static_cast<uint8_t>(next());
+        // Favour prefixes and escapes, which random bytes rarely chain.
+        static const uint8_t kLeads[] = {0x0f, 0x66, 0xc4, 0xc5, 0x62, 0x8f, 0xf3, 0x48};
+        if (i % 2)
+            buf[0] = kLeads[i / 2 % 8];
+        const InsnLength full = insn_length(buf.data(), buf.size());
+        if (full.status != InsnStatus::ok) {
+            REQUIRE(full.status == InsnStatus::invalid);  // 15 bytes are enough for anything valid
+            ++invalid;
+            continue;
+        }
+        ++ok;
+        REQUIRE(full.len >= 1);
+        REQUIRE(full.len <= kMaxInsnLength);
+        // Exactly the instruction's bytes, in a buffer of that size: the same length.
+        std::vector<uint8_t> exact(buf.begin(), buf.begin() + full.len);
+        const InsnLength again = insn_length(exact.data(), exact.size());
+        REQUIRE(again.status == InsnStatus::ok);
+        REQUIRE(again.len == full.len);
+        // One byte fewer: truncated.
+        exact.pop_back();
+        REQUIRE(insn_length(exact.data(), exact.size()).status == InsnStatus::truncated);
+    }
+    CHECK(ok > 100000);
+    CHECK(invalid > 1000);
+}
+
 TEST_CASE("check_boundary: walks from the start, finds ends, straddles and undecodable bytes") {
     // endbr64; lea rax, [rip+0]; push rbx; ud2 -> ends at 4, 11, 12, 14.
     const uint8_t code[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0x53, 0x0f, 0x0b, 0x06, 0x90};

@@ -1,10 +1,12 @@
 // The x86-64 NOP-record rules at upload (arch/x86_64/arch.cc verify_func), through the loader
 // against the test hypervisor's text:
 // - Xen 4.17.5 accepts a NOP record (new_addr 0) whose new_size is below the ENDBR64 that starts
-//   the old function (xen/arch/x86/livepatch.c:96-102 checks only new_size <= 31 and <= old_size),
-//   then computes its length as new_size - 4 in an unsigned int (xen/include/xen/livepatch.h:103,
-//   livepatch_insn_len) and copies that many bytes (xen/arch/x86/livepatch.c:148-166,
-//   arch_livepatch_apply): ~4 GiB, the host dies. The engine refuses it.
+//   the old function (xen/arch/x86/livepatch.c:95-102, arch_livepatch_verify_func, checks only
+//   new_size <= 31 and <= old_size, called from xen/common/livepatch.c:699), then computes its
+//   length as new_size - 4 in an unsigned int (xen/include/xen/livepatch.h:103,
+//   livepatch_insn_len) and arch_livepatch_apply copies that many bytes into the 31-byte
+//   insn_buffer and over the text (xen/arch/x86/livepatch.c:148, 152, 168): ~4 GiB, the host
+//   dies. The engine refuses it at upload.
 // - Beyond Xen: the NOP region must end where an instruction of the old function ends, judged on
 //   the function's original bytes (those under an applied patch of the same function included).
 #include <doctest/doctest.h>
