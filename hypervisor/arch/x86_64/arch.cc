@@ -35,6 +35,9 @@ Status verify_nop_region(const livepatch_func& f, const uint8_t* old_code) noexc
     case x86_64::BoundaryStatus::undecodable:
         break;
     }
+    if (b.insn == x86_64::InsnStatus::truncated)
+        return fail(Errc::kEINVAL, "an instruction under the NOP patch runs past old_size (value: its offset)")
+            .value(b.at);
     return fail(Errc::kEINVAL, "old function does not decode as x86-64 up to the end of the NOP patch (value: "
                                "offset of the first byte that does not)")
         .value(b.at);

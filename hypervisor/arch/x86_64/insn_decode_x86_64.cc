@@ -69,8 +69,10 @@ constexpr bool map1_vex_imm8(uint8_t op) noexcept {
     return (op >= 0x70 && op <= 0x73) || op == 0xc2 || op == 0xc4 || op == 0xc5 || op == 0xc6;
 }
 
-// A bounded reader: a read past `avail` returns 0 and marks the decode truncated; since every
-// byte read belongs to the instruction, the length then exceeds `avail` anyway.
+// A bounded reader: a read past `avail` (or past the 15-byte limit) returns 0 instead of touching
+// memory. Every byte read belongs to the instruction, so such a read makes the final length
+// exceed `avail` and the result truncated (or invalid, past 15 bytes): decisions taken on the 0
+// never reach the caller as a length.
 class Reader {
 public:
     Reader(const uint8_t* code, size_t avail) noexcept : m_code(code), m_avail(avail) {}
@@ -105,7 +107,8 @@ bool is_legacy_prefix(uint8_t b) noexcept {
     }
 }
 
-// Skips the ModRM byte (already peeked as `modrm`), its SIB and its displacement.
+// Consumes a ModRM byte, its SIB and its displacement; `register_only` for the forms whose mod
+// field is ignored (MOV to and from control and debug registers).
 void skip_modrm(Reader& r, bool register_only) noexcept {
     const uint8_t modrm = r.next();
     const uint8_t mod = modrm >> 6, rm = modrm & 7;
