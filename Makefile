@@ -75,7 +75,7 @@ CORE_SRCS := $(shell find hypervisor/core -name '*.cc' 2>/dev/null) \
              $(shell find hypervisor/arch/$(ARCH_DIR) -name '*.cc' 2>/dev/null)
 # Pure instruction encoders and relocation functions of every architecture: compiled into the
 # unit tests on any host.
-ARCH_PURE_SRCS := $(filter-out hypervisor/arch/$(ARCH_DIR)/%,$(shell find hypervisor/arch -name 'reloc_*.cc' 2>/dev/null))
+ARCH_PURE_SRCS := $(filter-out hypervisor/arch/$(ARCH_DIR)/%,$(shell find hypervisor/arch -name 'reloc_*.cc' -o -name 'insn_decode_*.cc' 2>/dev/null))
 TEST_SRCS := $(shell find tests/unit tests/support -name '*.cc' 2>/dev/null)
 # The hosted hypervisor: its runtime and port (a library), and its main.
 HOSTED_SRCS := $(filter-out hypervisor/port/hosted/main.cc,$(wildcard hypervisor/port/hosted/*.cc))
@@ -198,6 +198,7 @@ include tests/freestanding/freestanding.mk
 include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk
 include tests/nested/nested.mk
+include tests/unit/arch/x86_64/insn_corpus.mk
 include tests/arm64/arm64.mk
 
 # The live demo (scripts/demo.sh): the hosted hypervisor under guest load, a fix built with

@@ -24,9 +24,15 @@ int64_t patch_range() noexcept;
 // runs at address `place`; `value` is S + A. Pure: touches only [loc, loc + room).
 RelocStatus apply_rela(uint32_t type, uint8_t* loc, uint64_t room, uint64_t place, uint64_t value) noexcept;
 
+// How many bytes of the old function verify_func may read: enough for ENDBR64, a 31-byte NOP
+// region and the longest instruction that may straddle its end.
+constexpr uint32_t kOldCodeView = 64;
+
 // Architecture rules for one function record at upload, after old_addr is known: NOP limits,
 // minimum old_size for the jump (x86: 5, or 9 when the function starts with ENDBR64 or its
-// poison). `old_code` points at the live old function (readable for old_size bytes).
+// poison), and on x86 a NOP region that keeps ENDBR64 and ends on an instruction boundary.
+// `old_code` holds the old function's first min(old_size, kOldCodeView) bytes as they were
+// before any applied payload patched it.
 Status verify_func(const livepatch_func& f, const uint8_t* old_code) noexcept;
 
 // Plans the patch of one record: fills st->patch_offset, st->len and st->insn (the jump to

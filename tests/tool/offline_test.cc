@@ -91,7 +91,7 @@ TEST_CASE("info: hooks, NOP records, expectations and re-apply safety") {
     json j = json::parse(info(env.payload("offline_hooks"), true).out);
     REQUIRE(j["functions"].size() == 1);
     CHECK(j["functions"][0]["type"] == "nop");
-    CHECK(j["functions"][0]["new_size"] == 5);
+    CHECK(j["functions"][0]["new_size"] == 8);
     CHECK(j["functions"][0]["new_function"].is_null());
     REQUIRE(j["hooks"].size() == 2);
     for (const json& h : j["hooks"]) {

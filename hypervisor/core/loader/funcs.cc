@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
+#include "core/loader/original_code.h"
 #include "core/loader/payload_loader.h"
 #include "core/support/sort.h"
 #include "livepatch/port.h"
@@ -81,7 +82,9 @@ Status PayloadLoader::prepare_funcs() noexcept {
         if (Payload* owner = m_loaded.find_text_owner(f.old_addr, f.old_size))
             LP_CHECK(note_use(owner));
 
-        LP_CHECK_CONTEXT(arch::verify_func(f, reinterpret_cast<const uint8_t*>(f.old_addr)), function(i, name));
+        uint8_t old_code[arch::kOldCodeView];
+        original_code(m_loaded, f, old_code);
+        LP_CHECK_CONTEXT(arch::verify_func(f, old_code), function(i, name));
 
         if (f.new_addr) {
             const int64_t offset = static_cast<int64_t>(f.old_addr - f.new_addr);

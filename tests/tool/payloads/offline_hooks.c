@@ -12,4 +12,7 @@ static int offline_pre_apply(void *payload) { (void)payload; return offline_load
 static hook_fn offline_load_hooks[] LP_SECTION(".livepatch.hooks.load") = {offline_on_load};
 static int (*offline_preapply_hook)(void *) LP_SECTION(".livepatch.hooks.preapply") = offline_pre_apply;
 
-LP_NOP(do_compute, 5, 6);
+/* do_trace_event is assembly (hosted/hypercalls.cc): its first 8 bytes are one instruction,
+ * `lock incq trace_event_count(%rip)`, in every build variant; a NOP patch must end on an
+ * instruction boundary. */
+LP_NOP(do_trace_event, 8, 16);
