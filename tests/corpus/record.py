@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Records real Xen's verdict on every corpus variant (`make nested-corpus`, docs/corpus.md).
+
+    record.py --corpus DIR --pkgroot PKGROOT --initrd INITRD --out TABLE.json [--work DIR]
+              [--idle-timeout S] [--only N]
+
+DIR is gen_corpus.py's output; INITRD the dom0 initramfs holding it (/payloads), the variants'
+steps (/test/variants.list) and tests/corpus/dom0/corpus-run.sh as /test/run. The machine is the
+nested test's (tests/nested/boot-xen.sh: Debian's Xen 4.17 under QEMU/TCG). dom0 runs the
+variants in order with Xen's own xen-livepatch and prints each step's outcome on the console.
+When QEMU exits before the last variant (Xen or dom0 died: the machine runs with -no-reboot), or
+the console shows no progress for --idle-timeout seconds (it hung; QEMU is killed), the variant
+that was running is recorded as having crashed the hypervisor, and the machine boots again from
+the next variant. A variant after which the hypervisor could not be emptied ("dirty") also
+restarts the machine.
+
+TABLE.json: where the verdicts come from (Xen's package version and build-id, the date, the run's
+duration and boots) and, per variant, each step with Xen's tool's exit status, the errno it
+printed and the verdict derived from them (`rc`: 0, a negative errno, "wrong-state:<STATE>",
+"skipped", or "not-run" after a crash), the outcome ("completed", "crashed", "hung", "dirty")
+and the hypervisor's livepatch log lines while it ran."""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+
+def xen_identity(pkgroot):
+    syms = os.path.join(pkgroot, "usr/lib/debug/boot/xen-syms-4.17-amd64")
+    text = subprocess.run(["readelf", "-n", syms], check=True, capture_output=True, text=True).stdout
+    build_id = next(l.split("Build ID:")[1].strip() for l in text.splitlines() if "Build ID:" in l)
+    version = None
+    with open(os.path.join(pkgroot, ".packages")) as f:
+        for line in f:
+            if line.startswith("xen-hypervisor-4.17-amd64="):
+                version = line.strip().split("=", 1)[1]
+    return {"package": "xen-hypervisor-4.17-amd64", "version": version, "build_id": build_id,
+            "xen_syms": "usr/lib/debug/boot/xen-syms-4.17-amd64"}
+
+
+class Boot:
+    """One run of the machine from variant line `start`; fills `events`."""
+
+    def __init__(self, args, start, n):
+        self.args, self.start, self.n = args, start, n
+        self.log = os.path.join(args.work, f"serial-{start:04d}.log")
+
+    def run(self):
+        env = dict(os.environ, NESTED_DOM0_ARGS=f"corpus_start={self.start}")
+        with open(self.log + ".boot", "w") as bl:
+            p = subprocess.Popen(["bash", os.path.join(TOP, "tests/nested/boot-xen.sh"), self.args.pkgroot,
+                                  self.args.initrd, self.log, str(self.args.boot_timeout)],
+                                 stdout=bl, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            last_progress = time.time()
+            seen = 0
+            self.hung = False
+            while p.poll() is None:
+                time.sleep(1)
+                try:
+                    size = os.path.getsize(self.log)
+                except OSError:
+                    size = 0
+                if size != seen:
+                    # Progress is a corpus line (or, before the first, any output at all).
+                    with open(self.log, "rb") as f:
+                        f.seek(seen)
+                        chunk = f.read()
+                    seen = size
+                    if b"CORPUS-" in chunk or b"CORPUS-START" not in open(self.log, "rb").read():
+                        last_progress = time.time()
+                if time.time() - last_progress > self.args.idle_timeout:
+                    self.hung = True
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+                    break
+        return self.parse()
+
+    def parse(self):
+        """[(kind, fields...)] from the serial log, with the Xen lines in between."""
+        events = []
+        with open(self.log, "rb") as f:
+            for raw in f:
+                line = raw.decode("latin-1").replace("\r", "").rstrip("\n")
+                m = re.search(r"CORPUS-(START|BEGIN|STEP|MSG|END|DONE)\b ?(.*)", line)
+                if m and not line.startswith("NESTED-DATA"):
+                    events.append((m.group(1), m.group(2)))
+                elif line.startswith("(XEN)"):
+                    events.append(("XEN", line[5:].strip()))
+        return events
+
+
+def interesting(xen_line):
+    return re.search(r"livepatch|panic|fatal|bug|fault|assert|trace|corpus-", xen_line, re.I) is not None
+
+
+def verdict(exit_code, errno, note):
+    if note == "skipped":
+        return "skipped"
+    if note.startswith("polled:"):
+        _, state, rc = note.split(":")
+        return 0 if int(rc) == 0 else -abs(int(rc))
+    if exit_code == 0:
+        return 0
+    if errno != "-":
+        return -int(errno)
+    if note.startswith("wrong-state:"):
+        return note
+    return f"exit-{exit_code}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--pkgroot", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--work", default="build/nested/corpus-run")
+    ap.add_argument("--idle-timeout", type=int, default=240)
+    ap.add_argument("--boot-timeout", type=int, default=14400)
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    with open(os.path.join(a.corpus, "variants.json")) as f:
+        spec = json.load(f)
+    variants = spec["variants"]
+    n = len(variants)
+    results = {}
+    t0 = time.time()
+    start = 1
+    boots = []
+    while start <= n:
+        tb = time.time()
+        b = Boot(a, start, n)
+        events = b.run()
+        current = None
+        xen = []
+        done = False
+        began_any = False
+        for ev in events:
+            kind, rest = ev
+            if kind == "BEGIN":
+                line, name = rest.split(" ", 1)
+                current = int(line)
+                began_any = True
+                xen = []
+                results[current] = {"steps": {}, "msgs": {}, "xen_log": xen, "outcome": None}
+                if variants[current - 1]["name"] != name:
+                    sys.exit(f"record: line {current} is {name} in dom0, {variants[current - 1]['name']} here")
+            elif kind == "STEP" and current is not None:
+                f = rest.split(" ")
+                results[current]["steps"][int(f[1])] = {"verb": f[2], "payload": f[3],
+                                                       "exit": None if f[4] == "-" else int(f[4]),
+                                                       "errno": f[5], "retries": int(f[6]), "note": f[7]}
+            elif kind == "MSG" and current is not None:
+                f = rest.split(" ", 2)
+                results[current]["msgs"][int(f[1])] = (f[2] if len(f) > 2 else "").strip()
+            elif kind == "END" and current is not None:
+                results[current]["outcome"] = "completed" if rest.endswith(" clean") else "dirty"
+                current = None
+            elif kind == "DONE":
+                done = True
+            elif kind == "XEN" and current is not None and interesting(rest):
+                if len(xen) < 12:
+                    xen.append(re.sub(r"^\[[^\]]*\] ", "", rest))
+        took = round(time.time() - tb, 1)
+        if done:
+            boots.append({"from": start, "to": n, "seconds": took, "ended": "done"})
+            break
+        if current is not None:
+            # The machine died (or hung) while this variant ran.
+            results[current]["outcome"] = "hung" if b.hung else "crashed"
+            boots.append({"from": start, "to": current, "seconds": took, "ended": results[current]["outcome"]})
+            print(f"record: variant {current} {variants[current - 1]['name']}: {results[current]['outcome']} "
+                  f"(boot {len(boots)}, {took}s)", flush=True)
+            start = current + 1
+        elif began_any:
+            last = max(k for k in results if k >= start)
+            boots.append({"from": start, "to": last, "seconds": took, "ended": results[last]["outcome"]})
+            print(f"record: variant {last} {variants[last - 1]['name']}: {results[last]['outcome']}, restarting",
+                  flush=True)
+            start = last + 1
+        else:
+            boots.append({"from": start, "to": None, "seconds": took, "ended": "no-variant-ran"})
+            if len(boots) >= 2 and boots[-2]["ended"] == "no-variant-ran":
+                sys.exit(f"record: the machine ran no variant twice from {start}: see {b.log}")
+            print(f"record: boot from {start} ran no variant, trying again", flush=True)
+        print(f"record: {len(results)}/{n} variants recorded after {round(time.time() - t0)}s", flush=True)
+
+    table = []
+    for i, v in enumerate(variants, 1):
+        r = results.get(i)
+        steps = []
+        for k, s in enumerate(v["steps"], 1):
+            rec = dict(verb=s["verb"], payload=s["payload"])
+            if "file" in s:
+                rec["file"] = s["file"]
+            got = r["steps"].get(k) if r else None
+            if got is None:
+                rec["rc"] = "not-run"
+            else:
+                rec.update(exit=got["exit"], errno=got["errno"], note=got["note"], retries=got["retries"],
+                           rc=verdict(got["exit"], got["errno"], got["note"]), output=r["msgs"].get(k, ""))
+            steps.append(rec)
+        table.append({"name": v["name"], "description": v["description"], "category": v["category"],
+                      "files": v["files"], "outcome": r["outcome"] if r else "not-run", "steps": steps,
+                      "xen_log": r["xen_log"] if r else []})
+    doc = {
+        "what": "Xen 4.17's verdicts on the corpus variants (tests/corpus/gen_corpus.py), recorded by "
+                "`make nested-corpus` (tests/corpus/record.py) with Xen's own xen-livepatch in dom0. Generated: do not edit.",
+        "xen": xen_identity(a.pkgroot),
+        "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": "QEMU TCG, -cpu qemu64 -smp 2 -m 2048 (tests/nested/boot-xen.sh)",
+        "runtime_seconds": round(time.time() - t0, 1),
+        "boots": boots,
+        "bases": spec["bases"],
+        "variants": table,
+    }
+    with open(a.out, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    outcomes = {}
+    for t in table:
+        key = t["outcome"]
+        if key == "completed":
+            up = t["steps"][0]["rc"]
+            key = "upload accepted" if up == 0 else "upload refused"
+        outcomes[key] = outcomes.get(key, 0) + 1
+    print(f"record: {len(table)} variants in {doc['runtime_seconds']}s, {len(boots)} boots: "
+          + ", ".join(f"{v} {k}" for k, v in sorted(outcomes.items())))
+
+
+if __name__ == "__main__":
+    main()
