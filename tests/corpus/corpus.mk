@@ -48,7 +48,7 @@ $(CORPUS_INITRD): $(CORPUS_STAMP) $(NESTED_TOOL) $(NESTED_PACKAGES) tests/corpus
 nested-corpus: $(DEPS_STAMP) $(CORPUS_INITRD)
 	command -v qemu-system-x86_64 >/dev/null || bash scripts/install-deps.sh
 	python3 -B tests/corpus/record.py --corpus $(CORPUS_DIR) --pkgroot $(NESTED_PKGROOT) --initrd $(CORPUS_INITRD) \
-	  --work $(NESTED)/corpus/run --out $(CORPUS_TABLE)
+	  --work $(NESTED)/corpus/run --out $(CORPUS_TABLE) $(NESTED_CORPUS_ARGS)
 
 CORPUS_TEST_PREREQS := $(CORPUS_STAMP) $(BUILD)/release/bin/xen-livepatch $(NESTED_PACKAGES)
 # The recipe lines `make test` runs (the Makefile's test rule expands it).

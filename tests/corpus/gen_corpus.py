@@ -244,16 +244,16 @@ def generate(ctx):
            act("revert", "a"), act("unload", "n"), act("unload", "a")])
     chain("chain-export-import", "exporter then importer, which links against the exporter's new symbol",
           {"x.livepatch": B["exporter"], "i.livepatch": importer(B["base"])},
-          [up("x"), up("i"), act("apply", "x", True), act("apply-nodeps", "i"), act("revert", "i"),
+          [up("x"), up("i", offline=False), act("apply", "x", True), act("apply-nodeps", "i"), act("revert", "i"),
            act("revert", "x"), act("unload", "i"), act("unload", "x")])
     chain("chain-import-alone", "importer without the exporter loaded (its symbol is nowhere)",
           {"i.livepatch": importer(B["base"])}, [up("i"), act("unload", "i")])
     chain("chain-unload-exporter-under-importer", "exporter and importer loaded; unload exporter first",
           {"x.livepatch": B["exporter"], "i.livepatch": importer(B["base"])},
-          [up("x"), up("i"), act("unload", "x"), act("unload", "i")])
+          [up("x"), up("i", offline=False), act("unload", "x"), act("unload", "i")])
     chain("chain-new-symbol-twice", "base uploaded twice under two names after relinking (same new symbol)",
           {"a.livepatch": B["base"], "b.livepatch": rebuild_id(B["base"], b"\x11")},
-          [up("a"), up("b", offline=True)])
+          [up("a"), up("b", offline=False)])
     chain("chain-depends-on-unloaded", "stacked whose base was uploaded and unloaded again",
           {"a.livepatch": B["base"], "b.livepatch": B["stacked"]},
           [up("a"), act("unload", "a"), up("b"), act("apply", "b"), act("unload", "b")])

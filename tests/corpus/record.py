@@ -55,7 +55,7 @@ class Boot:
         self.log = os.path.join(args.work, f"serial-{start:04d}.log")
 
     def run(self):
-        env = dict(os.environ, NESTED_DOM0_ARGS=f"corpus_start={self.start}")
+        env = dict(os.environ, NESTED_DOM0_ARGS=f"corpus_start={self.start}", NESTED_SMP=str(self.args.smp))
         with open(self.log + ".boot", "w") as bl:
             p = subprocess.Popen(["bash", os.path.join(TOP, "tests/nested/boot-xen.sh"), self.args.pkgroot,
                                   self.args.initrd, self.log, str(self.args.boot_timeout)],
@@ -79,7 +79,7 @@ class Boot:
                         last_progress = time.time()
                 if time.time() - last_progress > self.args.idle_timeout:
                     self.hung = True
-                    os.killpg(p.pid, signal.SIGKILL)
+                    kill_session(p.pid)
                     p.wait()
                     break
         return self.parse()
@@ -96,6 +96,24 @@ class Boot:
                 elif line.startswith("(XEN)"):
                     events.append(("XEN", line[5:].strip()))
         return events
+
+
+def kill_session(sid):
+    """Kills every process of session `sid` (boot-xen.sh's: `timeout` puts QEMU in a process
+    group of its own, so killing boot-xen.sh's group is not enough)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def interesting(xen_line):
@@ -117,83 +135,37 @@ def verdict(exit_code, errno, note):
     return f"exit-{exit_code}"
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", required=True)
-    ap.add_argument("--pkgroot", required=True)
-    ap.add_argument("--initrd", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--work", default="build/nested/corpus-run")
-    ap.add_argument("--idle-timeout", type=int, default=240)
-    ap.add_argument("--boot-timeout", type=int, default=14400)
-    a = ap.parse_args()
-    os.makedirs(a.work, exist_ok=True)
-    with open(os.path.join(a.corpus, "variants.json")) as f:
-        spec = json.load(f)
-    variants = spec["variants"]
-    n = len(variants)
-    results = {}
-    t0 = time.time()
-    start = 1
-    boots = []
-    while start <= n:
-        tb = time.time()
-        b = Boot(a, start, n)
-        events = b.run()
-        current = None
-        xen = []
-        done = False
-        began_any = False
-        for ev in events:
-            kind, rest = ev
-            if kind == "BEGIN":
-                line, name = rest.split(" ", 1)
-                current = int(line)
-                began_any = True
-                xen = []
-                results[current] = {"steps": {}, "msgs": {}, "xen_log": xen, "outcome": None}
-                if variants[current - 1]["name"] != name:
-                    sys.exit(f"record: line {current} is {name} in dom0, {variants[current - 1]['name']} here")
-            elif kind == "STEP" and current is not None:
-                f = rest.split(" ")
-                results[current]["steps"][int(f[1])] = {"verb": f[2], "payload": f[3],
-                                                       "exit": None if f[4] == "-" else int(f[4]),
-                                                       "errno": f[5], "retries": int(f[6]), "note": f[7]}
-            elif kind == "MSG" and current is not None:
-                f = rest.split(" ", 2)
-                results[current]["msgs"][int(f[1])] = (f[2] if len(f) > 2 else "").strip()
-            elif kind == "END" and current is not None:
-                results[current]["outcome"] = "completed" if rest.endswith(" clean") else "dirty"
-                current = None
-            elif kind == "DONE":
-                done = True
-            elif kind == "XEN" and current is not None and interesting(rest):
-                if len(xen) < 12:
-                    xen.append(re.sub(r"^\[[^\]]*\] ", "", rest))
-        took = round(time.time() - tb, 1)
-        if done:
-            boots.append({"from": start, "to": n, "seconds": took, "ended": "done"})
-            break
-        if current is not None:
-            # The machine died (or hung) while this variant ran.
-            results[current]["outcome"] = "hung" if b.hung else "crashed"
-            boots.append({"from": start, "to": current, "seconds": took, "ended": results[current]["outcome"]})
-            print(f"record: variant {current} {variants[current - 1]['name']}: {results[current]['outcome']} "
-                  f"(boot {len(boots)}, {took}s)", flush=True)
-            start = current + 1
-        elif began_any:
-            last = max(k for k in results if k >= start)
-            boots.append({"from": start, "to": last, "seconds": took, "ended": results[last]["outcome"]})
-            print(f"record: variant {last} {variants[last - 1]['name']}: {results[last]['outcome']}, restarting",
-                  flush=True)
-            start = last + 1
-        else:
-            boots.append({"from": start, "to": None, "seconds": took, "ended": "no-variant-ran"})
-            if len(boots) >= 2 and boots[-2]["ended"] == "no-variant-ran":
-                sys.exit(f"record: the machine ran no variant twice from {start}: see {b.log}")
-            print(f"record: boot from {start} ran no variant, trying again", flush=True)
-        print(f"record: {len(results)}/{n} variants recorded after {round(time.time() - t0)}s", flush=True)
+def absorb(events, variants, results):
+    """Folds one boot's events into `results`. Returns (done, current, last_began)."""
+    current, xen, done, last = None, [], False, None
+    for kind, rest in events:
+        if kind == "BEGIN":
+            line, name = rest.split(" ", 1)
+            current = last = int(line)
+            xen = []
+            results[current] = {"steps": {}, "msgs": {}, "xen_log": xen, "outcome": None}
+            if variants[current - 1]["name"] != name:
+                sys.exit(f"record: line {current} is {name} in dom0, {variants[current - 1]['name']} here")
+        elif kind == "STEP" and current is not None:
+            f = rest.split(" ")
+            results[current]["steps"][int(f[1])] = {"verb": f[2], "payload": f[3],
+                                                   "exit": None if f[4] == "-" else int(f[4]),
+                                                   "errno": f[5], "retries": int(f[6]), "note": f[7]}
+        elif kind == "MSG" and current is not None:
+            f = rest.split(" ", 2)
+            results[current]["msgs"][int(f[1])] = (f[2] if len(f) > 2 else "").strip()
+        elif kind == "END" and current is not None:
+            results[current]["outcome"] = "completed" if rest.endswith(" clean") else "dirty"
+            current = None
+        elif kind == "DONE":
+            done = True
+        elif kind == "XEN" and current is not None and interesting(rest) and len(xen) < 12:
+            xen.append(re.sub(r"^\[[^\]]*\] ", "", rest))
+    return done, current, last
 
+
+def write_table(a, spec, results, boots, seconds):
+    variants = spec["variants"]
     table = []
     for i, v in enumerate(variants, 1):
         r = results.get(i)
@@ -210,22 +182,103 @@ def main():
                            rc=verdict(got["exit"], got["errno"], got["note"]), output=r["msgs"].get(k, ""))
             steps.append(rec)
         table.append({"name": v["name"], "description": v["description"], "category": v["category"],
-                      "files": v["files"], "outcome": r["outcome"] if r else "not-run", "steps": steps,
-                      "xen_log": r["xen_log"] if r else []})
+                      "files": v["files"], "outcome": (r["outcome"] or "running") if r else "not-run",
+                      "steps": steps, "xen_log": r["xen_log"] if r else []})
     doc = {
         "what": "Xen 4.17's verdicts on the corpus variants (tests/corpus/gen_corpus.py), recorded by "
                 "`make nested-corpus` (tests/corpus/record.py) with Xen's own xen-livepatch in dom0. Generated: do not edit.",
         "xen": xen_identity(a.pkgroot),
         "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": "QEMU TCG, -cpu qemu64 -smp 2 -m 2048 (tests/nested/boot-xen.sh)",
-        "runtime_seconds": round(time.time() - t0, 1),
+        "machine": f"QEMU TCG, -cpu qemu64 -smp {a.smp} -m 2048 (tests/nested/boot-xen.sh)",
+        "runtime_seconds": round(seconds, 1),
         "boots": boots,
         "bases": spec["bases"],
         "variants": table,
     }
-    with open(a.out, "w") as f:
+    tmp = a.out + ".tmp"
+    with open(tmp, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
+    os.replace(tmp, a.out)
+    return table
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--pkgroot", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--work", default="build/nested/corpus-run")
+    ap.add_argument("--idle-timeout", type=int, default=240)
+    ap.add_argument("--boot-timeout", type=int, default=14400)
+    ap.add_argument("--smp", type=int, default=1, help="CPUs of the machine (NESTED_SMP)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue the run whose serial logs are in --work (after an interruption)")
+    a = ap.parse_args()
+    with open(os.path.join(a.corpus, "variants.json")) as f:
+        spec = json.load(f)
+    variants = spec["variants"]
+    n = len(variants)
+    results = {}
+    boots = []
+    start = 1
+    spent = 0.0
+    if a.resume and os.path.isdir(a.work):
+        state = os.path.join(a.work, "boots.json")
+        if os.path.exists(state):
+            with open(state) as f:
+                saved = json.load(f)
+            boots, spent = saved["boots"], saved["seconds"]
+        for log in sorted(x for x in os.listdir(a.work) if re.match(r"serial-\d+\.log$", x)):
+            b = Boot(a, int(log[7:11]), n)
+            done, current, last = absorb(b.parse(), variants, results)
+            if done:
+                start = n + 1
+            elif current is not None:
+                if results[current]["outcome"] is None:
+                    results[current]["outcome"] = "crashed"
+                start = current + 1
+            elif last is not None:
+                start = last + 1
+        print(f"record: resuming from variant {start} ({len(results)} recorded)", flush=True)
+    else:
+        if os.path.isdir(a.work):
+            for x in os.listdir(a.work):
+                os.unlink(os.path.join(a.work, x))
+        os.makedirs(a.work, exist_ok=True)
+    t0 = time.time() - spent
+    while start <= n:
+        tb = time.time()
+        b = Boot(a, start, n)
+        done, current, last = absorb(b.run(), variants, results)
+        took = round(time.time() - tb, 1)
+        if done:
+            boots.append({"from": start, "to": n, "seconds": took, "ended": "done"})
+            start = n + 1
+        elif current is not None:
+            # The machine died (or hung) while this variant ran.
+            results[current]["outcome"] = "hung" if b.hung else "crashed"
+            boots.append({"from": start, "to": current, "seconds": took, "ended": results[current]["outcome"]})
+            print(f"record: variant {current} {variants[current - 1]['name']}: {results[current]['outcome']} "
+                  f"(boot {len(boots)}, {took}s)", flush=True)
+            start = current + 1
+        elif last is not None:
+            boots.append({"from": start, "to": last, "seconds": took, "ended": results[last]["outcome"]})
+            print(f"record: variant {last} {variants[last - 1]['name']}: {results[last]['outcome']}, restarting",
+                  flush=True)
+            start = last + 1
+        else:
+            boots.append({"from": start, "to": None, "seconds": took, "ended": "no-variant-ran"})
+            if len(boots) >= 2 and boots[-2]["ended"] == "no-variant-ran":
+                sys.exit(f"record: the machine ran no variant twice from {start}: see {b.log}")
+            print(f"record: boot from {start} ran no variant, trying again", flush=True)
+        with open(os.path.join(a.work, "boots.json"), "w") as f:
+            json.dump({"boots": boots, "seconds": time.time() - t0}, f)
+        write_table(a, spec, results, boots, time.time() - t0)
+        print(f"record: {len(results)}/{n} variants recorded after {round(time.time() - t0)}s", flush=True)
+
+    table = write_table(a, spec, results, boots, time.time() - t0)
     outcomes = {}
     for t in table:
         key = t["outcome"]
@@ -233,7 +286,7 @@ def main():
             up = t["steps"][0]["rc"]
             key = "upload accepted" if up == 0 else "upload refused"
         outcomes[key] = outcomes.get(key, 0) + 1
-    print(f"record: {len(table)} variants in {doc['runtime_seconds']}s, {len(boots)} boots: "
+    print(f"record: {len(table)} variants in {round(time.time() - t0, 1)}s, {len(boots)} boots: "
           + ", ".join(f"{v} {k}" for k, v in sorted(outcomes.items())))
 
 
