@@ -99,6 +99,15 @@ class Elf:
         SYM.pack_into(st.data, idx * SYM.size, cur["st_name"], cur["st_info"], cur["st_other"],
                       cur["st_shndx"], cur["st_value"], cur["st_size"])
 
+    def add_symbol(self, name, info, shndx=0, value=0, size=0, other=0):
+        """Appends a symbol (after the globals, where a new global belongs); returns its index."""
+        si = self.symtab_index()
+        st = self.sections[si]
+        off = self.add_string(st.h["sh_link"], name)
+        st.data += SYM.pack(off, info, other, shndx, value, size)
+        st.h["sh_size"] = len(st.data)
+        return len(st.data) // SYM.size - 1
+
     def add_string(self, sec_index, text):
         """Appends a NUL-terminated string to a string table; returns its offset."""
         s = self.sections[sec_index]

@@ -242,13 +242,15 @@ def generate(ctx):
           {"a.livepatch": B["base"], "n.livepatch": B["nop"]},
           [up("a"), up("n", offline=True), act("apply", "a", True), act("apply", "n"), act("revert", "n"),
            act("revert", "a"), act("unload", "n"), act("unload", "a")])
-    chain("chain-export-import", "exporter then importer, which links against the exporter's new symbol",
+    chain("chain-export-import", "exporter then a payload whose record's new_addr is the exporter's symbol "
+          "(its own xen_extra_version then is a new symbol, clashing with Xen's)",
           {"x.livepatch": B["exporter"], "i.livepatch": importer(B["base"])},
           [up("x"), up("i", offline=False), act("apply", "x", True), act("apply-nodeps", "i"), act("revert", "i"),
            act("revert", "x"), act("unload", "i"), act("unload", "x")])
-    chain("chain-import-alone", "importer without the exporter loaded (its symbol is nowhere)",
+    chain("chain-import-alone", "the payload of chain-export-import alone (its new_addr symbol is nowhere)",
           {"i.livepatch": importer(B["base"])}, [up("i"), act("unload", "i")])
-    chain("chain-unload-exporter-under-importer", "exporter and importer loaded; unload exporter first",
+    chain("chain-unload-exporter-under-importer", "exporter, then the payload of chain-export-import; unload "
+          "the exporter first",
           {"x.livepatch": B["exporter"], "i.livepatch": importer(B["base"])},
           [up("x"), up("i", offline=False), act("unload", "x"), act("unload", "i")])
     chain("chain-new-symbol-twice", "base uploaded twice under two names after relinking (same new symbol)",
@@ -747,6 +749,18 @@ def generate(ctx):
         parsed("base", lambda e: e.add_section(".livepatch.funcs.extra", E.SHT_PROGBITS, E.SHF_ALLOC, bytes(104))),
         base="base")
 
+    # ---- appended after the first recording (line numbers of the variants above stay put) ----
+    chain("chain-link-import", "exporter then linker, whose unused function jumps to the exporter's new "
+          "global corpus_exported (an undefined symbol resolved from a loaded payload)",
+          {"x.livepatch": B["exporter"], "l.livepatch": linker(B["base"])},
+          [up("x"), up("l", offline=False), act("apply", "x", True), act("apply-nodeps", "l"), act("revert", "l"),
+           act("revert", "x"), act("unload", "l"), act("unload", "x")])
+    chain("chain-link-alone", "linker without the exporter loaded (corpus_exported is nowhere)",
+          {"l.livepatch": linker(B["base"])}, [up("l"), act("unload", "l")])
+    chain("chain-link-unload-exporter", "exporter and linker loaded; unload the exporter (linker still uses it)",
+          {"x.livepatch": B["exporter"], "l.livepatch": linker(B["base"])},
+          [up("x"), up("l", offline=False), act("unload", "x"), act("unload", "l")])
+
     names = [v.name for v in out]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -836,6 +850,16 @@ def importer(base_raw):
     # the exporter's function).
     k = e.rela_at(".livepatch.funcs", 8)
     e.set_rela(".livepatch.funcs", k, sym=idx, addend=0)
+    return e.write()
+
+
+def linker(base_raw):
+    """base with a fresh build-id whose corpus_base_marker (never called) tail-jumps to
+    corpus_exported, an undefined global only the exporter defines."""
+    e = E.Elf.parse(rebuild_id(base_raw, b"\x33"))
+    idx = e.add_symbol("corpus_exported", (1 << 4) | 0)
+    k = e.rela_at(".text.corpus_base_marker", 10)
+    e.set_rela(".text.corpus_base_marker", k, sym=idx)
     return e.write()
 
 

@@ -117,7 +117,7 @@ def kill_session(sid):
 
 
 def interesting(xen_line):
-    return re.search(r"livepatch|panic|fatal|bug|fault|assert|trace|corpus-", xen_line, re.I) is not None
+    return re.search(r"livepatch|panic|fatal|bug|fault|assert|trace|RIP:|corpus-", xen_line, re.I) is not None
 
 
 def verdict(exit_code, errno, note):
