@@ -148,6 +148,9 @@ def main():
         if rv["files"] != gv["files"]:
             failures.append(f"{name}: the generated payloads are not the recorded ones (sha256): re-record")
             continue
+        if rv["outcome"] in ("not-run", "running"):
+            failures.append(f"{name}: not recorded on Xen: re-record (make nested-corpus)")
+            continue
         parts, uploaded_ok, applied_any = [], {}, False
         for k, (gs, rs) in enumerate(zip(gv["steps"], rv["steps"]), 1):
             xv = xen_step(rv, k)
@@ -184,7 +187,8 @@ def main():
                     continue
             differences.append(f"{name} {k} xen={ename(xv)} engine={ename(ev)}")
             parts.append(f"{k}:{verb} xen {ename(xv)}, engine {ename(ev)} DIFFERENT")
-        print(f"  {name}: " + "; ".join(parts))
+        crashed = f" [Xen {rv['outcome']}]" if rv["outcome"] in ("crashed", "hung") else ""
+        print(f"  {name}{crashed}: " + "; ".join(parts))
     for key, (xa, ea, why, n) in sorted(allow.items()):
         if key not in seen_allowed:
             failures.append(f"{a.allowlist}:{n}: {key[0]} step {key[1]} (xen={xa} engine={ea}) no longer differs "

@@ -91,8 +91,15 @@ def read_note(data):
 
 
 def drop_rela(e, target, k):
-    """Turns relocation k of `target` into R_X86_64_NONE (the field it filled stays 0)."""
+    """Turns relocation k of `target` into R_X86_64_NONE against symbol 0 (STN_UNDEF)."""
     e.set_rela(target, k, rtype=R_X86_64_NONE, sym=0, addend=0)
+
+
+def remove_rela(e, target, k):
+    """Deletes relocation k of `target`: the field it would fill stays 0 (a NULL pointer)."""
+    ri, _ = e.relas(target)
+    d = e.sections[ri].data
+    e.sections[ri].data = d[:k * E.RELA.size] + d[(k + 1) * E.RELA.size:]
 
 
 def set_func_name(e, k, name):
@@ -581,12 +588,12 @@ def generate(ctx):
     fr("func-name-static", "name = 'common/kernel.c#do_xen_version' (a static, by Xen's naming)",
        lambda e: set_func_name(e, 0, "common/kernel.c#do_xen_version"), steps="upload")
     fr("func-name-empty", "name = ''", lambda e: set_func_name(e, 0, ""))
-    fr("func-name-null", "name = NULL (its relocation dropped) and old_addr 0",
+    fr("func-name-null", "name's relocation turned R_X86_64_NONE against STN_UNDEF, old_addr 0",
        lambda e: drop_rela(e, ".livepatch.funcs", e.rela_at(".livepatch.funcs", 0)), steps="upload")
-    fr("func-name-null-old-addr-set", "name = NULL with old_addr set",
+    fr("func-name-null-old-addr-set", "name's relocation turned R_X86_64_NONE against STN_UNDEF, old_addr set",
        lambda e: (drop_rela(e, ".livepatch.funcs", e.rela_at(".livepatch.funcs", 0)),
                   func_field(e, 0, "old_addr", old_addr, 8)))
-    fr("func-new-addr-null", "new_addr = NULL (its relocation dropped): a NOP record of new_size bytes",
+    fr("func-new-addr-null", "new_addr's relocation turned R_X86_64_NONE against STN_UNDEF",
        lambda e: drop_rela(e, ".livepatch.funcs", e.rela_at(".livepatch.funcs", 8)), steps="upload")
     fr("func-duplicate-record", "the record twice (one function patched twice by one payload)",
        lambda e: add_func_record(e, bytes(e.sec(".livepatch.funcs").data[:FUNC_SIZE])))
@@ -636,11 +643,11 @@ def generate(ctx):
     hk("hook-load-size-12", ".livepatch.hooks.load: 12 bytes (not a multiple of 8)", hook_size(".livepatch.hooks.load", 12))
     hk("hook-load-empty", ".livepatch.hooks.load: empty", hook_size(".livepatch.hooks.load", 0))
     for sec in ["preapply", "postapply", "prerevert", "postrevert"]:
-        hk(f"hook-{sec}-null", f".livepatch.hooks.{sec}: a NULL pointer (relocation dropped)",
+        hk(f"hook-{sec}-null", f".livepatch.hooks.{sec}: its relocation turned R_X86_64_NONE against STN_UNDEF",
            lambda e, s=sec: drop_rela(e, f".livepatch.hooks.{s}", 0))
-    hk("hook-load-null", ".livepatch.hooks.load: a NULL pointer (relocation dropped)",
+    hk("hook-load-null", ".livepatch.hooks.load: its relocation turned R_X86_64_NONE against STN_UNDEF",
        lambda e: drop_rela(e, ".livepatch.hooks.load", 0))
-    hk("hook-unload-null", ".livepatch.hooks.unload: a NULL pointer; upload, apply, revert",
+    hk("hook-unload-null", ".livepatch.hooks.unload: its relocation turned R_X86_64_NONE against STN_UNDEF",
        lambda e: drop_rela(e, ".livepatch.hooks.unload", 0))
     hk("hook-load-two", ".livepatch.hooks.load: the load hook twice", lambda e: dup_hook(e, ".livepatch.hooks.load"))
     hk("hook-preapply-noalloc", ".livepatch.hooks.preapply: SHF_ALLOC removed",
@@ -760,6 +767,15 @@ def generate(ctx):
     chain("chain-link-unload-exporter", "exporter and linker loaded; unload the exporter (linker still uses it)",
           {"x.livepatch": B["exporter"], "l.livepatch": linker(B["base"])},
           [up("x"), up("l", offline=False), act("unload", "x"), act("unload", "l")])
+
+    for sec in ["preapply", "postapply", "prerevert", "postrevert", "load", "unload"]:
+        hk(f"hook-{sec}-null-pointer", f".livepatch.hooks.{sec}: a NULL pointer (its relocation deleted)",
+           lambda e, s=sec: remove_rela(e, f".livepatch.hooks.{s}", 0))
+    fr("func-name-null-pointer", "name = NULL (its relocation deleted), old_addr 0",
+       lambda e: remove_rela(e, ".livepatch.funcs", e.rela_at(".livepatch.funcs", 0)), steps="upload")
+    fr("func-new-addr-null-pointer", "new_addr = NULL (its relocation deleted): a NOP record of new_size 16 "
+       "on the 12-byte xen_extra_version", lambda e: remove_rela(e, ".livepatch.funcs", e.rela_at(".livepatch.funcs", 8)),
+       steps="upload")
 
     names = [v.name for v in out]
     dup = {n for n in names if names.count(n) > 1}

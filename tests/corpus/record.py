@@ -53,6 +53,10 @@ class Boot:
     def __init__(self, args, start, n):
         self.args, self.start, self.n = args, start, n
         self.log = os.path.join(args.work, f"serial-{start:04d}.log")
+        k = 1
+        while os.path.exists(self.log):
+            self.log = os.path.join(args.work, f"serial-{start:04d}-{k}.log")
+            k += 1
 
     def run(self):
         env = dict(os.environ, NESTED_DOM0_ARGS=f"corpus_start={self.start}", NESTED_SMP=str(self.args.smp))
@@ -63,6 +67,7 @@ class Boot:
             last_progress = time.time()
             seen = 0
             self.hung = False
+            self.dead = None
             while p.poll() is None:
                 time.sleep(1)
                 try:
@@ -77,6 +82,14 @@ class Boot:
                     seen = size
                     if b"CORPUS-" in chunk or b"CORPUS-START" not in open(self.log, "rb").read():
                         last_progress = time.time()
+                    # Xen reboots after a panic (QEMU then exits: -no-reboot), but a double fault
+                    # can repeat forever: end the machine and record the crash.
+                    if b"DOUBLE FAULT" in chunk and self.dead is None:
+                        self.dead = time.time()
+                if self.dead is not None and time.time() - self.dead > 10:
+                    kill_session(p.pid)
+                    p.wait()
+                    break
                 if time.time() - last_progress > self.args.idle_timeout:
                     self.hung = True
                     kill_session(p.pid)
@@ -90,7 +103,7 @@ class Boot:
         with open(self.log, "rb") as f:
             for raw in f:
                 line = raw.decode("latin-1").replace("\r", "").rstrip("\n")
-                m = re.search(r"CORPUS-(START|BEGIN|STEP|MSG|END|DONE)\b ?(.*)", line)
+                m = re.search(r"CORPUS-(START|BEGIN|STEP|MSG|PROBE|END|DONE)\b ?(.*)", line)
                 if m and not line.startswith("NESTED-DATA"):
                     events.append((m.group(1), m.group(2)))
                 elif line.startswith("(XEN)"):
@@ -154,6 +167,8 @@ def absorb(events, variants, results):
         elif kind == "MSG" and current is not None:
             f = rest.split(" ", 2)
             results[current]["msgs"][int(f[1])] = (f[2] if len(f) > 2 else "").strip()
+        elif kind == "PROBE" and current is not None:
+            results[current]["probe"] = rest.split(" ", 1)[1] if " " in rest else rest
         elif kind == "END" and current is not None:
             results[current]["outcome"] = "completed" if rest.endswith(" clean") else "dirty"
             current = None
@@ -184,6 +199,8 @@ def write_table(a, spec, results, boots, seconds):
         table.append({"name": v["name"], "description": v["description"], "category": v["category"],
                       "files": v["files"], "outcome": (r["outcome"] or "running") if r else "not-run",
                       "steps": steps, "xen_log": r["xen_log"] if r else []})
+        if r and r.get("probe"):
+            table[-1]["after"] = r["probe"]
     doc = {
         "what": "Xen 4.17's verdicts on the corpus variants (tests/corpus/gen_corpus.py), recorded by "
                 "`make nested-corpus` (tests/corpus/record.py) with Xen's own xen-livepatch in dom0. Generated: do not edit.",
@@ -210,11 +227,13 @@ def main():
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--work", default="build/nested/corpus-run")
-    ap.add_argument("--idle-timeout", type=int, default=240)
+    ap.add_argument("--idle-timeout", type=int, default=150)
     ap.add_argument("--boot-timeout", type=int, default=14400)
     ap.add_argument("--smp", type=int, default=1, help="CPUs of the machine (NESTED_SMP)")
     ap.add_argument("--resume", action="store_true",
                     help="continue the run whose serial logs are in --work (after an interruption)")
+    ap.add_argument("--restart-at", type=int, default=0,
+                    help="with --resume: record again from this variant on (its line in variants.list)")
     a = ap.parse_args()
     with open(os.path.join(a.corpus, "variants.json")) as f:
         spec = json.load(f)
@@ -230,8 +249,10 @@ def main():
             with open(state) as f:
                 saved = json.load(f)
             boots, spent = saved["boots"], saved["seconds"]
-        for log in sorted(x for x in os.listdir(a.work) if re.match(r"serial-\d+\.log$", x)):
+        logs = [x for x in os.listdir(a.work) if re.match(r"serial-\d+(-\d+)?\.log$", x)]
+        for log in sorted(logs, key=lambda x: os.path.getmtime(os.path.join(a.work, x))):
             b = Boot(a, int(log[7:11]), n)
+            b.log = os.path.join(a.work, log)
             done, current, last = absorb(b.parse(), variants, results)
             if done:
                 start = n + 1
@@ -241,6 +262,10 @@ def main():
                 start = current + 1
             elif last is not None:
                 start = last + 1
+        if a.restart_at:
+            for k in [k for k in results if k >= a.restart_at]:
+                del results[k]
+            start = a.restart_at
         print(f"record: resuming from variant {start} ({len(results)} recorded)", flush=True)
     else:
         if os.path.isdir(a.work):

@@ -19,12 +19,21 @@
 # "no-action", or "polled:<STATE>:<rc>" when the tool gave up waiting ("Operation didn't
 # complete") and the outcome was read from `list`. A step naming a payload whose upload failed is
 # "skipped". After each variant everything is reverted and unloaded; when that fails the line is
-# "dirty" and the machine powers off so the recorder boots a clean one.
+# "dirty" and the machine powers off so the recorder boots a clean one. So it is when the
+# hypervisor no longer reports the extra and minor version it reported at the start (each read of
+# /sys/hypervisor/version/ calls xen_extra_version() and xen_minor_version(), which the corpus
+# patches): a variant that left patched text behind its unload is "dirty" ("CORPUS-PROBE" says
+# what changed), and one that left a jump into freed memory crashes there, in its own turn.
+# corpus_stop=<n> on the command line stops after line n.
 XEN_TOOL=/opt/xen/xen-livepatch
 out() { echo "$*" >/dev/console; }
 
 start=$(sed -n 's/.*corpus_start=\([0-9]*\).*/\1/p' /proc/cmdline)
 start=${start:-1}
+stop=$(sed -n 's/.*corpus_stop=\([0-9]*\).*/\1/p' /proc/cmdline)
+stop=${stop:-999999}
+probe() { echo "extra=$(cat /sys/hypervisor/version/extra) minor=$(cat /sys/hypervisor/version/minor)"; }
+baseline=$(probe)
 
 # run_tool <k-prefix> <args...>: runs Xen's tool with its output in /tmp/o, /tmp/e; rc in $RC.
 # A missed rendezvous (exit 2, "failed", "Error 16") is retried up to 4 times: Xen's tool
@@ -109,11 +118,12 @@ cleanup() {
   [ -z "$(listed)" ]
 }
 
-out "CORPUS-START $start $(wc -l < /test/variants.list)"
+out "CORPUS-START $start $(wc -l < /test/variants.list) $baseline"
 line=0
 while read -r variant steps; do
   line=$((line + 1))
   [ $line -ge "$start" ] || continue
+  [ $line -le "$stop" ] || break
   out "CORPUS-BEGIN $line $variant"
   failed_uploads=""
   loaded=""
@@ -124,9 +134,10 @@ while read -r variant steps; do
   done
   # Nothing left (every upload refused, or unloaded by the steps): nothing to clean, no `list`
   # (every tool run costs seconds under emulation).
-  if [ -z "$loaded" ] || cleanup; then
+  if { [ -z "$loaded" ] || cleanup; } && [ "$(probe)" = "$baseline" ]; then
     out "CORPUS-END $line $variant clean"
   else
+    out "CORPUS-PROBE $line $(probe) (at the start: $baseline)"
     out "CORPUS-END $line $variant dirty"
     "$XEN_TOOL" list >/dev/console 2>&1
     exit 3
