@@ -52,14 +52,19 @@ def run_check(tool, path, xen_syms, cache):
 
 
 def engine_upload(doc):
+    """The UPLOAD verdict: the upload check's errno (with the xen-depends check, part of UPLOAD);
+    the APPLY checks (depends, expectations, patch) are not part of it."""
     if doc.get("result") == "error":
         return "refused-unreadable"
-    return doc.get("rc", 0)
+    for c in doc.get("checks", []):
+        if c["name"] in ("upload", "xen-depends") and c["status"] == "failed":
+            return c.get("rc", -errno_mod.EINVAL)
+    return 0
 
 
 def engine_apply(doc, verb):
     """The APPLY/REPLACE verdict check's model gives, or None when the upload was refused."""
-    if doc.get("result") != "ok":
+    if engine_upload(doc) != 0:
         return None
     checks = {c["name"]: c for c in doc.get("checks", [])}
     dep = checks.get("depends")

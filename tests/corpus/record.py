@@ -255,7 +255,8 @@ def main():
             b.log = os.path.join(a.work, log)
             done, current, last = absorb(b.parse(), variants, results)
             if done:
-                start = n + 1
+                # The list may have grown since: go on after the last variant that log ran.
+                start = (last or n) + 1
             elif current is not None:
                 if results[current]["outcome"] is None:
                     results[current]["outcome"] = "crashed"
