@@ -59,7 +59,8 @@ class Boot:
             k += 1
 
     def run(self):
-        env = dict(os.environ, NESTED_DOM0_ARGS=f"corpus_start={self.start}", NESTED_SMP=str(self.args.smp))
+        stop = f" corpus_stop={self.args.stop_at}" if self.args.stop_at else ""
+        env = dict(os.environ, NESTED_DOM0_ARGS=f"corpus_start={self.start}{stop}", NESTED_SMP=str(self.args.smp))
         with open(self.log + ".boot", "w") as bl:
             p = subprocess.Popen(["bash", os.path.join(TOP, "tests/nested/boot-xen.sh"), self.args.pkgroot,
                                   self.args.initrd, self.log, str(self.args.boot_timeout)],
@@ -234,6 +235,8 @@ def main():
                     help="continue the run whose serial logs are in --work (after an interruption)")
     ap.add_argument("--restart-at", type=int, default=0,
                     help="with --resume: record again from this variant on (its line in variants.list)")
+    ap.add_argument("--stop-at", type=int, default=0,
+                    help="with --restart-at: record again only up to this variant")
     a = ap.parse_args()
     with open(os.path.join(a.corpus, "variants.json")) as f:
         spec = json.load(f)
@@ -256,15 +259,15 @@ def main():
             done, current, last = absorb(b.parse(), variants, results)
             if done:
                 # The list may have grown since: go on after the last variant that log ran.
-                start = (last or n) + 1
+                start = max(start, (last or n) + 1)
             elif current is not None:
                 if results[current]["outcome"] is None:
                     results[current]["outcome"] = "crashed"
-                start = current + 1
+                start = max(start, current + 1)
             elif last is not None:
-                start = last + 1
+                start = max(start, last + 1)
         if a.restart_at:
-            for k in [k for k in results if k >= a.restart_at]:
+            for k in [k for k in results if k >= a.restart_at and (not a.stop_at or k <= a.stop_at)]:
                 del results[k]
             start = a.restart_at
         print(f"record: resuming from variant {start} ({len(results)} recorded)", flush=True)
@@ -274,13 +277,14 @@ def main():
                 os.unlink(os.path.join(a.work, x))
         os.makedirs(a.work, exist_ok=True)
     t0 = time.time() - spent
-    while start <= n:
+    last_line = min(n, a.stop_at) if a.stop_at else n
+    while start <= last_line:
         tb = time.time()
         b = Boot(a, start, n)
         done, current, last = absorb(b.run(), variants, results)
         took = round(time.time() - tb, 1)
         if done:
-            boots.append({"from": start, "to": n, "seconds": took, "ended": "done"})
+            boots.append({"from": start, "to": last, "seconds": took, "ended": "done"})
             start = n + 1
         elif current is not None:
             # The machine died (or hung) while this variant ran.
