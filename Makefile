@@ -184,6 +184,7 @@ test: all $(BUILD)/asan/bin/unit-tests check-freestanding check-freestanding-sel
 	$(SAN_ENV) $(call TOOL_TEST_ENV,asan) $(BUILD)/asan/bin/tool-tests
 	$(BUILDER_TEST_RUN)
 	$(SAMPLE_TEST_RUN)
+	$(CORPUS_TEST_RUN)
 	@echo "make test: all suites passed"
 
 # The core as one relocatable object, checked for undefined references.
@@ -199,6 +200,7 @@ include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk
 include tests/nested/nested.mk
 include tests/unit/arch/x86_64/insn_corpus.mk
+include tests/corpus/corpus.mk
 include tests/arm64/arm64.mk
 
 # The live demo (scripts/demo.sh): the hosted hypervisor under guest load, a fix built with

@@ -13,7 +13,8 @@
 # Software emulation (TCG) only: CI machines have no KVM, and where this machine's KVM is itself
 # nested it fails on Xen (an emulation failure on Xen's early `rdsspq` with -cpu qemu64, an MSR
 # assertion in QEMU with -cpu host). `-cpu qemu64`: `-cpu max` exposes SMAP, which crashes the
-# dom0 kernel under emulation. NESTED_XEN_ARGS and NESTED_DOM0_ARGS add to the command lines.
+# dom0 kernel under emulation. NESTED_XEN_ARGS and NESTED_DOM0_ARGS add to the command lines;
+# NESTED_SMP sets the number of CPUs (default 2).
 set -euo pipefail
 
 pkgroot=$1
@@ -29,11 +30,12 @@ xen=$pkgroot/boot/xen-4.17-amd64
 xen_cmdline="console=com1 com1=115200 dom0_mem=1024M bootscrub=false loglvl=all guest_loglvl=all ${NESTED_XEN_ARGS:-}"
 dom0_cmdline="console=hvc0 earlyprintk=xen loglevel=4 ${NESTED_DOM0_ARGS:-}"
 
-echo "boot-xen: QEMU (TCG, 2 CPUs, 2 GiB), serial log $log"
+smp=${NESTED_SMP:-2}
+echo "boot-xen: QEMU (TCG, $smp CPUs, 2 GiB), serial log $log"
 : > "$log"
 start=$(date +%s.%N)
 timeout --kill-after=10 "$timeout_s" \
-  qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -smp 2 -m 2048 \
+  qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -smp "$smp" -m 2048 \
     -display none -monitor none -serial "file:$log" -parallel none -no-reboot -net none \
     -kernel "$xen" -append "$xen_cmdline" \
     -initrd "$vmlinuz $dom0_cmdline,$initrd" </dev/null &
