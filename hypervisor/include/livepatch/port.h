@@ -65,7 +65,10 @@ bool symbol_by_address(uint64_t addr, SymbolInfo* out) noexcept;
 // hypervisor has none. Xen: xen_build_id.
 bool hypervisor_build_id(const uint8_t** id, uint32_t* len) noexcept;
 
-// The hypervisor's text: every old function must lie inside [start, end). Xen: _stext.._etext.
+// The hypervisor's patchable text: every old function must lie inside [start, end) (or in a
+// loaded payload's text). Only code that nothing but the CPUs parked by the rendezvous can run:
+// Xen, all its text (_stext.._etext); the hosted hypervisor, its guest-facing code only
+// (.hypervisor_text), since its other threads run the rest.
 struct TextRange {
     uint64_t start;
     uint64_t end;
