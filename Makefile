@@ -84,6 +84,10 @@ HOSTED_LIBS := -lelf -lboost_program_options -pthread
 # The hosted hypervisor and the integration tests are hypervisor images: payloads are built
 # against their build-id, and their symbol tables must stay (no stripping).
 IMAGE_LDFLAGS := -Wl,--build-id=sha1 -rdynamic
+# The hosted hypervisor's patchable text (.hypervisor_text, pages of their own): an addition to
+# ld's default script, linked into every image that links libhosted.a.
+HOSTED_TEXT_LDS := hypervisor/port/hosted/hypervisor_text.ld
+HOSTED_LDFLAGS := -Wl,-T,$(HOSTED_TEXT_LDS)
 
 # Objects are rebuilt when their variant's compiler or flags change (the stamp holds them and is
 # rewritten only when they differ), not whenever the Makefile is edited.
@@ -119,14 +123,15 @@ $(BUILD)/$(1)/lib/libhosted.a: $(patsubst %.cc,$(BUILD)/$(1)/obj/host/%.o,$(HOST
 	rm -f $$@ && ar rcs $$@ $$^
 
 $(BUILD)/$(1)/bin/hosted-hypervisor: $(BUILD)/$(1)/obj/host/hypervisor/port/hosted/main.o \
-		$(BUILD)/$(1)/lib/libhosted.a $(BUILD)/$(1)/lib/liblivepatch-core.a
+		$(BUILD)/$(1)/lib/libhosted.a $(BUILD)/$(1)/lib/liblivepatch-core.a $(HOSTED_TEXT_LDS)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) $(IMAGE_LDFLAGS) -o $$@ $$^ $(HOSTED_LIBS)
+	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) $(IMAGE_LDFLAGS) $(HOSTED_LDFLAGS) -o $$@ $$(filter-out %.ld,$$^) $(HOSTED_LIBS)
 
 $(BUILD)/$(1)/bin/integration-tests: $(patsubst %.cc,$(BUILD)/$(1)/obj/host/%.o,$(INTEGRATION_SRCS)) \
-		$(BUILD)/$(1)/lib/libhosted.a $(BUILD)/$(1)/lib/libxltool.a $(BUILD)/$(1)/lib/liblivepatch-core.a
+		$(BUILD)/$(1)/lib/libhosted.a $(BUILD)/$(1)/lib/libxltool.a $(BUILD)/$(1)/lib/liblivepatch-core.a \
+		$(HOSTED_TEXT_LDS)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) $(IMAGE_LDFLAGS) -o $$@ $$^ $(HOSTED_LIBS)
+	$$(CXX) $$(OPT_$(1)) $$(LDFLAGS_$(1)) $(IMAGE_LDFLAGS) $(HOSTED_LDFLAGS) -o $$@ $$(filter-out %.ld,$$^) $(HOSTED_LIBS)
 
 # Payloads for the integration tests, built against that binary's build-id.
 $(BUILD)/$(1)/itest-payloads/%.livepatch: $(BUILD)/fixtures/itest-%.o $(BUILD)/$(1)/bin/integration-tests
@@ -138,7 +143,10 @@ $(BUILD)/$(1)/itest-payloads/%.livepatch: $(BUILD)/fixtures/itest-%.o $(BUILD)/$
 	        $$@.tmp $$@
 	rm -f $$@.tmp $$@.note
 
-ITEST_PAYLOADS_$(1) := $(patsubst tests/integration/payloads/%.c,$(BUILD)/$(1)/itest-payloads/%.livepatch,$(wildcard tests/integration/payloads/*.c))
+# payloads/text/: the patchable-text tests' own (text_test.cc), kept out of the directory that
+# server_test.cc uploads whole (one is refused, one needs another loaded first).
+ITEST_PAYLOADS_$(1) := $(patsubst tests/integration/payloads/%.c,$(BUILD)/$(1)/itest-payloads/%.livepatch,\
+                         $(wildcard tests/integration/payloads/*.c tests/integration/payloads/text/*.c))
 
 -include $$(shell find $(BUILD)/$(1)/obj -name '*.d' 2>/dev/null)
 endef
@@ -149,6 +157,7 @@ $(eval $(call variant_rules,asan))
 # Test fixtures: real payloads compiled by gcc, linked with a build-id, given Xen's notes.
 include tests/fixtures/fixtures.mk
 include xl-tool/xl-tool.mk
+include tests/tool/wx/wx.mk
 include payloads/builder/builder.mk
 include payloads/examples/examples.mk
 
@@ -169,13 +178,13 @@ test: all $(BUILD)/asan/bin/unit-tests check-freestanding check-freestanding-sel
       $(ITEST_PAYLOADS_release) $(ITEST_PAYLOADS_asan) \
       $(BUILD)/release/bin/xen-livepatch $(BUILD)/asan/bin/xen-livepatch \
       $(BUILD)/release/bin/tool-tests $(BUILD)/asan/bin/tool-tests $(BUILD)/asan/bin/hosted-hypervisor \
-      $(TOOL_PAYLOADS_release) $(TOOL_PAYLOADS_asan) $(BUILDER_TEST_PREREQS) $(SAMPLE_TEST_PREREQS)
+      $(TOOL_PAYLOADS_release) $(TOOL_PAYLOADS_asan) $(BUILDER_TEST_PREREQS) $(SAMPLE_TEST_PREREQS) $(WX_PREREQS)
 	@echo "== unit tests (release)"
 	$(BUILD)/release/bin/unit-tests
 	@echo "== unit tests (AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer)"
 	$(SAN_ENV) $(BUILD)/asan/bin/unit-tests
-	@echo "== integration tests: the hosted hypervisor (release)"
-	LP_ITEST_PAYLOADS=$(BUILD)/release/itest-payloads $(BUILD)/release/bin/integration-tests
+	@echo "== integration tests: the hosted hypervisor (release), under the W^X shim (no write+execute request)"
+	LD_PRELOAD=$(abspath $(WX_SHIM)) LP_ITEST_PAYLOADS=$(BUILD)/release/itest-payloads $(BUILD)/release/bin/integration-tests
 	@echo "== integration tests: the hosted hypervisor (sanitizers)"
 	$(SAN_ENV) LP_ITEST_PAYLOADS=$(BUILD)/asan/itest-payloads $(BUILD)/asan/bin/integration-tests
 	@echo "== xen-livepatch tool tests (release)"

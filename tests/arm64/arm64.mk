@@ -98,14 +98,14 @@ $(A64)/bin/unit-tests: $(patsubst %.cc,$(A64)/obj/host/%.o,$(A64_UNIT_SRCS)) $(A
 	$(A64_CXX) $(A64_LDFLAGS) -o $@ $^ -lcapstone $(A64_ELF_LIBS) -pthread
 
 $(A64)/bin/hosted-hypervisor: $(A64)/obj/host/hypervisor/port/hosted/main.o $(A64)/lib/libhosted.a \
-		$(A64)/lib/liblivepatch-core.a
+		$(A64)/lib/liblivepatch-core.a $(HOSTED_TEXT_LDS)
 	@mkdir -p $(@D)
-	$(A64_CXX) $(A64_LDFLAGS) -Wl,--build-id=sha1 -o $@ $^ $(A64_ELF_LIBS) -lboost_program_options -pthread
+	$(A64_CXX) $(A64_LDFLAGS) -Wl,--build-id=sha1 $(HOSTED_LDFLAGS) -o $@ $(filter-out %.ld,$^) $(A64_ELF_LIBS) -lboost_program_options -pthread
 
 $(A64)/bin/integration-tests: $(patsubst %.cc,$(A64)/obj/host/%.o,$(A64_ITEST_SRCS)) $(A64)/lib/libhosted.a \
-		$(A64)/lib/liblivepatch-core.a
+		$(A64)/lib/liblivepatch-core.a $(HOSTED_TEXT_LDS)
 	@mkdir -p $(@D)
-	$(A64_CXX) $(A64_LDFLAGS) -Wl,--build-id=sha1 -o $@ $^ $(A64_ELF_LIBS) -pthread
+	$(A64_CXX) $(A64_LDFLAGS) -Wl,--build-id=sha1 $(HOSTED_LDFLAGS) -o $@ $(filter-out %.ld,$^) $(A64_ELF_LIBS) -pthread
 
 # The dom0 tool and the payload builder: the sources of xl-tool.mk and builder.mk, the AArch64
 # core (offline `info`/`check` and the builder's engine check run the arm64 loader), libxenctrl

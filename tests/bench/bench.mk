@@ -81,8 +81,8 @@ $(BENCH_DIR)/patch-targets.o: $(PATCH_GEN)/.stamp | $(DEPS_STAMP)
 	$(CXX) -std=gnu++20 -O2 $(WARN) -c $(PATCH_GEN)/targets.cc -o $@
 
 $(BENCH_DIR)/patch-bench: $(BENCH_HOST_OBJ)/tests/bench/patch_bench.o $(BENCH_DIR)/patch-targets.o \
-                          $(BUILD)/release/lib/libhosted.a $(BENCH_CORE_LIB)
-	$(CXX) -O2 $(IMAGE_LDFLAGS) -o $@ $^ $(HOSTED_LIBS)
+                          $(BUILD)/release/lib/libhosted.a $(BENCH_CORE_LIB) $(HOSTED_TEXT_LDS)
+	$(CXX) -O2 $(IMAGE_LDFLAGS) $(HOSTED_LDFLAGS) -o $@ $(filter-out %.ld,$^) $(HOSTED_LIBS)
 
 $(PATCH_PAYLOAD_DIR)/fn%.o: $(PATCH_GEN)/.stamp tests/fixtures/payloads/fixture_payload.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)

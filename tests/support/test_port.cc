@@ -91,6 +91,8 @@ void TestHypervisor::reset() {
     m_table = nullptr;
     m_build_id = default_build_id();
     fail_zalloc_at = fail_payload_alloc_at = fail_protect_at = -1;
+    fail_text_write_begin = 0;
+    text_window = TextWindow{};
     m_log.clear();
     m_protect_calls.clear();
 }
@@ -286,8 +288,14 @@ void cpu_relax() noexcept {
     asm volatile("yield" ::: "memory");
 #endif
 }
-unsigned long irq_save() noexcept { return 0; }
-void irq_restore(unsigned long) noexcept {}
+// Interrupts are a per-thread flag: the text-write window checks it was opened by a rendezvous.
+thread_local bool t_irqs_off = false;
+unsigned long irq_save() noexcept {
+    const unsigned long was = t_irqs_off;
+    t_irqs_off = true;
+    return was;
+}
+void irq_restore(unsigned long flags) noexcept { t_irqs_off = flags != 0; }
 void mask_nmi() noexcept {}
 void unmask_nmi() noexcept {}
 uint64_t now_ns() noexcept {
@@ -296,11 +304,28 @@ uint64_t now_ns() noexcept {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 int safety_check() noexcept { return 0; }
-int text_write_begin() noexcept { return 0; }
+int text_write_begin() noexcept {
+    test::TestHypervisor::TextWindow& w = hv().text_window;
+    ++w.begins;
+    if (!t_irqs_off)
+        ++w.outside_rendezvous;
+    if (hv().fail_text_write_begin)
+        return hv().fail_text_write_begin;
+    w.open = true;
+    return 0;
+}
 void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept {
+    if (!hv().text_window.open)
+        ++hv().text_window.writes_while_closed;
     arch::patch_text(addr, bytes, len);  // x86-64: memcpy; arm64: word stores and cache maintenance
 }
-void text_write_end() noexcept {}
+void text_write_end() noexcept {
+    test::TestHypervisor::TextWindow& w = hv().text_window;
+    ++w.ends;
+    if (!t_irqs_off)
+        ++w.outside_rendezvous;
+    w.open = false;
+}
 void post_action() noexcept {}
 // Guest handles are plain pointers in the test process.
 bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept {

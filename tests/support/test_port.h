@@ -57,6 +57,20 @@ public:
     long fail_zalloc_at = -1;
     long fail_payload_alloc_at = -1;
     long fail_protect_at = -1;
+    // port::text_write_begin fails with this positive errno (0: it succeeds).
+    int fail_text_write_begin = 0;
+
+    // The text-write window since the last reset(): text_write_begin/_end calls, those made with
+    // interrupts on (not by a rendezvous master inside its window), and text writes made while
+    // the window was not open. Written by the CPU that runs the rendezvous.
+    struct TextWindow {
+        long begins = 0;
+        long ends = 0;
+        long outside_rendezvous = 0;
+        long writes_while_closed = 0;
+        bool open = false;
+    };
+    TextWindow text_window;
 
     // Allocations not yet freed (zalloc blocks, payload page ranges).
     long live_zallocs() const { return m_live_zallocs; }

@@ -96,9 +96,12 @@ void HypervisorImage::read(const std::string& path) {
                 fail(std::string("section ") + (name ? name : "?") + ": data outside the file");
             memcpy(map + (sh.sh_addr - m_link_lo), d->d_buf, d->d_size);
         }
-        if (name && !strcmp(name, ".text")) {
+        // The patchable text: all of .text in xen-syms; the hosted hypervisor's own section
+        // .hypervisor_text when the image has one (what its port::hypervisor_text() returns).
+        if (name && (!strcmp(name, ".hypervisor_text") || (!strcmp(name, ".text") && !m_patchable_section))) {
             m_text_start = sh.sh_addr;
             m_text_end = sh.sh_addr + sh.sh_size;
+            m_patchable_section = !strcmp(name, ".hypervisor_text");
         }
     }
     m_build_id = find_build_id(elf);

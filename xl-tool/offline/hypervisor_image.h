@@ -43,7 +43,8 @@ public:
     // True when link-time address `a` lies in an allocated section of the image.
     bool contains_link_address(uint64_t a) const { return a >= m_link_lo && a - m_link_lo < m_map_size; }
 
-    // Rebased .text, and its link-time start.
+    // Rebased patchable text (.text; the hosted hypervisor's .hypervisor_text), and its
+    // link-time start.
     uint64_t text_start() const { return m_text_start + bias(); }
     uint64_t text_end() const { return m_text_end + bias(); }
     uint64_t link_text_start() const { return m_text_start; }
@@ -62,6 +63,7 @@ private:
     size_t m_map_size = 0;
     uint64_t m_link_lo = 0;
     uint64_t m_text_start = 0, m_text_end = 0;
+    bool m_patchable_section = false;  // the text is .hypervisor_text (the hosted hypervisor)
     std::vector<uint8_t> m_build_id;
     std::deque<std::string> m_names;      // storage the entries point into
     std::vector<SymbolEntry> m_entries;   // what m_table indexes

@@ -252,9 +252,6 @@ int32_t Engine::schedule(Payload* p, uint32_t cmd, uint32_t timeout_ns) noexcept
     }
     if (cmd != LIVEPATCH_ACTION_REVERT && !plan(p))
         return to_xen_rc(Errc::kEOVERFLOW);
-    // Text becomes writable before any CPU stops, so the window holds only the writes.
-    if (const int err = port::text_write_begin())
-        return -err;
     const int32_t previous_rc = p->rc();
     __atomic_store_n(&p->m_rc, to_xen_rc(Errc::kEAGAIN), __ATOMIC_RELEASE);
     m_work_payload = p;
@@ -264,7 +261,6 @@ int32_t Engine::schedule(Payload* p, uint32_t cmd, uint32_t timeout_ns) noexcept
         // Unlike Xen, a refused schedule does not leave the payload reporting -EAGAIN forever.
         __atomic_store_n(&p->m_rc, previous_rc, __ATOMIC_RELEASE);
         m_work_payload = nullptr;
-        port::text_write_end();
     }
     return rc;
 }
@@ -380,25 +376,37 @@ int32_t Engine::do_replace(Payload* p) noexcept {
 int32_t Engine::run_action(void* ctx) noexcept {
     Engine* e = static_cast<Engine*>(ctx);
     Payload* p = e->m_work_payload;
-    switch (e->m_work_cmd) {
-    case LIVEPATCH_ACTION_APPLY:
+    const uint32_t cmd = e->m_work_cmd;
+    if (cmd == LIVEPATCH_ACTION_APPLY || cmd == LIVEPATCH_ACTION_REPLACE) {
         if (const int err = port::safety_check())
             return -err;
-        return e->apply_payload(p);
-    case LIVEPATCH_ACTION_REVERT:
-        return e->revert_payload(p);
-    case LIVEPATCH_ACTION_REPLACE:
-        if (const int err = port::safety_check())
-            return -err;
-        return e->do_replace(p);
     }
-    return to_xen_rc(Errc::kEOPNOTSUPP);
+    // Text is writable only from here, every CPU held, to text_write_end below, before they are
+    // released (Xen: arch_livepatch_quiesce / arch_livepatch_revive inside apply_payload and
+    // revert_payload). Nothing runs, and nothing is written, when it cannot be opened.
+    if (const int err = port::text_write_begin()) {
+        log_line(port::LogLevel::error, p->name(), ": cannot make text writable, rc=", "", -err, true);
+        return -err;
+    }
+    int32_t rc = to_xen_rc(Errc::kEOPNOTSUPP);
+    switch (cmd) {
+    case LIVEPATCH_ACTION_APPLY:
+        rc = e->apply_payload(p);
+        break;
+    case LIVEPATCH_ACTION_REVERT:
+        rc = e->revert_payload(p);
+        break;
+    case LIVEPATCH_ACTION_REPLACE:
+        rc = e->do_replace(p);
+        break;
+    }
+    port::text_write_end();
+    return rc;
 }
 
 void Engine::action_done(void* ctx, const RendezvousReport& report) noexcept {
     Engine* e = static_cast<Engine*>(ctx);
     Payload* p = e->m_work_payload;
-    port::text_write_end();
 
     ActionRecord& rec = p->m_last;
     rec.cmd = e->m_work_cmd;

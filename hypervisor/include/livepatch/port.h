@@ -91,7 +91,10 @@ bool symbol_by_address(uint64_t addr, SymbolInfo* out) noexcept;
 // hypervisor has none. Xen: xen_build_id.
 bool hypervisor_build_id(const uint8_t** id, uint32_t* len) noexcept;
 
-// The hypervisor's text: every old function must lie inside [start, end). Xen: _stext.._etext.
+// The hypervisor's patchable text: every old function must lie inside [start, end) (or in a
+// loaded payload's text). Only code that nothing but the CPUs parked by the rendezvous can run:
+// Xen, all its text (_stext.._etext); the hosted hypervisor, its guest-facing code only
+// (.hypervisor_text), since its other threads run the rest.
 struct TextRange {
     uint64_t start;
     uint64_t end;
@@ -148,17 +151,23 @@ int safety_check() noexcept;
 
 // --- text patching ----------------------------------------------------------------------------
 
-// Makes hypervisor and payload text writable for the coming patch window (an alias mapping or
-// relaxed page permissions), before CPUs are stopped. Returns 0 or a positive errno.
-// Xen: arch_livepatch_quiesce (modify_xen_mappings_lite / vmap of the text).
+// Makes hypervisor and payload text writable for the patch window (an alias mapping, or relaxed
+// page permissions). Called only by the rendezvous master inside the window: every CPU held,
+// interrupts off, before the action's hooks and text writes; text is never writable outside the
+// window. Must not wait for another CPU. Returns 0, or a positive errno with nothing left
+// writable (the port undoes any partial step); the action then fails with that errno and writes
+// nothing. Xen: arch_livepatch_quiesce.
 int text_write_begin() noexcept;
 
-// Writes `len` bytes at text address `addr` (within a window opened by text_write_begin), with
+// Writes `len` bytes at text address `addr` (between text_write_begin and text_write_end), with
 // whatever cache maintenance the architecture needs for the new instructions (arm64: clean the
 // D-cache to the point of unification, invalidate the I-cache). Called with every CPU parked.
 void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept;
 
-// Closes the window opened by text_write_begin. Xen: arch_livepatch_revive.
+// Ends writability opened by a successful text_write_begin: called by the master right after the
+// action, still inside the window, before the CPUs are released; when it returns no text is
+// writable (a port that cannot restore the protection must stop, not carry on).
+// Xen: arch_livepatch_revive.
 void text_write_end() noexcept;
 
 // Run on every CPU after patching, before it resumes: serialises the instruction stream

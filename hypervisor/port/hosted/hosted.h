@@ -1,6 +1,9 @@
 // The hosted hypervisor's runtime: a real process that plays a Type-1 hypervisor. It provides the
 // engine's port (hosted_port.cc) on top of:
-//   - its own ELF image: symbol table (statics as "file#name"), build-id and .text (image.cc);
+//   - its own ELF image: symbol table (statics as "file#name") and build-id (image.cc);
+//   - its patchable text: the guest-facing code in .hypervisor_text, pages of their own, and the
+//     payload arena, both written only through a view mapped inside the patch window
+//     (hypervisor_text.ld, text_alias.h);
 //   - N pCPU threads that run guest work through hypervisor functions and reach livepatch safe
 //     points between work items and in the idle loop, woken by an IPI equivalent (cpus.cc);
 //   - guest memory for the sysctl: one arena per request, handles are arena offsets + 1.
@@ -20,14 +23,14 @@ namespace livepatch::hosted {
 
 struct Image {
     SymbolTable symbols;
-    uint64_t text_start = 0, text_end = 0;   // run-time bounds of .text
+    uint64_t text_start = 0, text_end = 0;   // run-time bounds of the patchable text (.hypervisor_text)
     uint8_t build_id[64] = {};
     uint32_t build_id_len = 0;
     size_t symbol_count = 0;
 };
 
 // Reads /proc/self/exe once (the first call) and returns the result. Aborts with a message when
-// the image has no symbol table or no .text (the hypervisor cannot live-patch without them).
+// the image has no symbol table or no patchable text (it cannot live-patch without them).
 const Image& image();
 
 // --- CPUs ---------------------------------------------------------------------------------------

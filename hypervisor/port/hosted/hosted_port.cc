@@ -1,6 +1,7 @@
 // The engine's port for the hosted hypervisor: memory near its own text, its own symbols and
-// build-id, real text patching through page permissions opened before the rendezvous, the log,
-// the clock, and guest memory arenas for the sysctl.
+// build-id, real text patching through a read-write view mapped only inside the patch window
+// (text_alias.h: no mapping is ever writable and executable), the log, the clock, and guest
+// memory arenas for the sysctl.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <map>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "arch/arch.h"
 #include "hosted.h"
+#include "text_alias.h"
 #include "livepatch/errc.h"
 #include "livepatch/port.h"
 
@@ -23,8 +21,6 @@ namespace livepatch::hosted {
 
 namespace {
 
-std::mutex g_mem_lock;
-std::map<uintptr_t, size_t> g_exec_regions;  // payload text regions (RX), by address
 std::atomic<bool> g_safety_failure{false};
 std::atomic<int> g_log_level{2};
 
@@ -32,43 +28,6 @@ thread_local uint8_t* t_arena = nullptr;
 thread_local size_t t_arena_len = 0;
 
 constexpr uintptr_t kPage = 4096;
-
-uintptr_t page_down(uintptr_t a) { return a & ~(kPage - 1); }
-uintptr_t page_up(uintptr_t a) { return (a + kPage - 1) & ~(kPage - 1); }
-
-// Restoring text to read-only after a patch (an mprotect of the image and every payload's text,
-// with its TLB shootdown) runs on a housekeeping thread rather than on the master pCPU right after
-// it releases the others, so no guest vCPU waits for it. The next text_write_begin waits for it.
-// Never destroyed: the housekeeping thread may still wait on them while the process exits.
-std::mutex& g_prot_lock = *new std::mutex;
-std::condition_variable& g_prot_cv = *new std::condition_variable;
-bool g_reprotect_pending = false;
-bool g_worker_started = false;
-
-bool set_text_prot(int prot);
-
-void reprotect_worker() {
-    std::unique_lock<std::mutex> lk(g_prot_lock);
-    for (;;) {
-        g_prot_cv.wait(lk, [] { return g_reprotect_pending; });
-        set_text_prot(PROT_READ | PROT_EXEC);
-        g_reprotect_pending = false;
-        g_prot_cv.notify_all();
-    }
-}
-
-bool set_text_prot(int prot) {
-    const Image& img = image();
-    const uintptr_t lo = page_down(img.text_start), hi = page_up(img.text_end);
-    if (mprotect(reinterpret_cast<void*>(lo), hi - lo, prot) != 0)
-        return false;
-    std::lock_guard<std::mutex> g(g_mem_lock);
-    for (const auto& [addr, len] : g_exec_regions) {
-        if (mprotect(reinterpret_cast<void*>(addr), len, prot) != 0)
-            return false;
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -102,42 +61,20 @@ void free(void* ptr) noexcept { ::free(ptr); }
 size_t page_size() noexcept { return kPage; }
 
 void* alloc_payload_pages(size_t size) noexcept {
-    // Within half the branch reach of the hypervisor's text (x86-64: ±1 GiB of rel32's ±2 GiB;
-    // arm64: ±64 MiB of B's ±128 MiB), so that a branch reaches every byte either way.
-    const Image& img = image();
-    const uintptr_t text = img.text_start;
-    const uintptr_t window = static_cast<uintptr_t>(arch::patch_range()) / 2, step = window / 32;
-    for (uintptr_t delta = step; delta < window; delta += step) {
-        for (int below = 0; below < 2; ++below) {
-            const uintptr_t hint = below ? text - delta : img.text_end + delta;
-            // MAP_POPULATE: the loader writes every page at once; fault them in one batch.
-            void* p = mmap(reinterpret_cast<void*>(page_down(hint)), size, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-            if (p == MAP_FAILED)
-                continue;
-            const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-            const uintptr_t far = a > text ? a + size - text : img.text_end - a;
-            if (far < window)
-                return p;
-            munmap(p, size);
-        }
-    }
-    return nullptr;
+    // From the arena reserved next to the image at start-up (within half the branch reach of
+    // every byte of it: x86-64 ±1 GiB of rel32's ±2 GiB, arm64 ±64 MiB of B's ±128 MiB), so that
+    // a branch reaches every byte either way, and its text can be written through the window's
+    // view. No candidate address is mapped, let alone populated, before it is known to fit.
+    return arena_alloc(size);
 }
 
 void free_payload_pages(void* ptr, size_t size) noexcept {
-    if (!ptr)
-        return;
-    {
-        std::lock_guard<std::mutex> g(g_mem_lock);
-        const uintptr_t lo = reinterpret_cast<uintptr_t>(ptr);
-        for (auto it = g_exec_regions.lower_bound(lo); it != g_exec_regions.end() && it->first < lo + size;)
-            it = g_exec_regions.erase(it);
-    }
-    munmap(ptr, size);
+    if (ptr)
+        arena_free(ptr, size);
 }
 
 int protect_payload_pages(void* ptr, size_t size, Perm perm) noexcept {
+    // Never write and execute together: text is RX, data RW or RO.
     int prot = PROT_READ;
     if (perm == Perm::rx)
         prot |= PROT_EXEC;
@@ -145,10 +82,6 @@ int protect_payload_pages(void* ptr, size_t size, Perm perm) noexcept {
         prot |= PROT_WRITE;
     if (mprotect(ptr, size, prot) != 0)
         return static_cast<int>(Errc::kEINVAL);
-    if (perm == Perm::rx) {
-        std::lock_guard<std::mutex> g(g_mem_lock);
-        g_exec_regions[reinterpret_cast<uintptr_t>(ptr)] = size;
-    }
     return 0;
 }
 
@@ -179,7 +112,9 @@ bool hypervisor_build_id(const uint8_t** id, uint32_t* len) noexcept {
     return true;
 }
 
-TextRange hypervisor_text() noexcept { return {image().text_start, image().text_end}; }
+// Only the patchable hypervisor text (hypervisor_text.ld): the code pCPUs run for guests, never
+// the code of the socket, worker or main threads, which the rendezvous does not park.
+TextRange hypervisor_text() noexcept { return {patchable_text_start(), patchable_text_end()}; }
 
 void log(LogLevel level, const char* message) noexcept {
     // One write(2) per line: whole lines even from concurrent CPUs, and no stdio lock held by a
@@ -205,25 +140,16 @@ uint64_t now_ns() noexcept {
 
 int safety_check() noexcept { return g_safety_failure ? static_cast<int>(Errc::kEBUSY) : 0; }
 
-int text_write_begin() noexcept {
-    std::unique_lock<std::mutex> lk(g_prot_lock);
-    g_prot_cv.wait(lk, [] { return !g_reprotect_pending; });
-    return set_text_prot(PROT_READ | PROT_WRITE | PROT_EXEC) ? 0 : static_cast<int>(Errc::kEINVAL);
-}
+// Called by the rendezvous master inside the window (every CPU held): one mmap of the read-write
+// view; the executable mappings never change.
+int text_write_begin() noexcept { return alias_open(); }
 
 void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept {
-    arch::patch_text(addr, bytes, len);  // the stores and the architecture's cache maintenance
+    alias_write(addr, bytes, len);  // the stores through the view, and the architecture's cache maintenance
 }
 
-void text_write_end() noexcept {
-    std::lock_guard<std::mutex> lk(g_prot_lock);
-    if (!g_worker_started) {
-        std::thread(reprotect_worker).detach();
-        g_worker_started = true;
-    }
-    g_reprotect_pending = true;
-    g_prot_cv.notify_all();
-}
+// One munmap; a failure is fatal (logged, then abort) rather than a writable view left behind.
+void text_write_end() noexcept { alias_close(); }
 
 void post_action() noexcept { arch::post_patch(); }  // x86-64: CPUID; arm64: ISB
 

@@ -19,9 +19,13 @@ namespace {
 constexpr char kSecret[] = "HYPERVISOR-SECRET";
 }  // namespace
 
-HV_FUNCTION const char* xen_extra_version(void) { return "-hosted"; }
+// The patchable hypervisor text (hypervisor_text.ld): the code guests enter, which only pCPUs run.
+// Only definitions carry it: payloads include hypercalls.h and define functions of these names.
+#define HV_TEXT __attribute__((section(".hypervisor_text")))
 
-HV_FUNCTION long do_xen_version(int cmd, void* arg) {
+HV_FUNCTION HV_TEXT const char* xen_extra_version(void) { return "-hosted"; }
+
+HV_FUNCTION HV_TEXT long do_xen_version(int cmd, void* arg) {
     switch (cmd) {
     case XENVER_extraversion: {
         char buf[XEN_EXTRAVERSION_LEN] = {};
@@ -34,7 +38,7 @@ HV_FUNCTION long do_xen_version(int cmd, void* arg) {
     }
 }
 
-HV_FUNCTION long do_grant_table_op(unsigned cmd, struct grant_copy_op* ops, unsigned count) {
+HV_FUNCTION HV_TEXT long do_grant_table_op(unsigned cmd, struct grant_copy_op* ops, unsigned count) {
     if (cmd != 5 /* GNTTABOP_copy */)
         return -XEN_ENOSYS;
     for (unsigned i = 0; i < count; ++i) {
@@ -50,17 +54,17 @@ HV_FUNCTION long do_grant_table_op(unsigned cmd, struct grant_copy_op* ops, unsi
     return 0;
 }
 
-HV_FUNCTION unsigned long raw_copy_to_guest(void* to, const void* from, unsigned long len) {
+HV_FUNCTION HV_TEXT unsigned long raw_copy_to_guest(void* to, const void* from, unsigned long len) {
     memcpy(to, from, len);
     return 0;
 }
 
-HV_FUNCTION long do_compute(long x) { return compute_scale * x + 1; }
+HV_FUNCTION HV_TEXT long do_compute(long x) { return compute_scale * x + 1; }
 
 // do_trace_event (see hypercalls.h): the increment first, exactly kTraceCountLen bytes.
 #if defined(__x86_64__)
 asm(R"(
-    .pushsection .text
+    .pushsection .hypervisor_text, "ax"
     .globl do_trace_event
     .type do_trace_event, @function
     .p2align 4
@@ -75,7 +79,7 @@ do_trace_event:
 // The increment is an exclusive load/store loop (ARMv8.0: no LSE atomics assumed), 6 instructions;
 // the tail reloads the address itself, so it stands alone once the increment is NOPed.
 asm(R"(
-    .pushsection .text
+    .pushsection .hypervisor_text, "ax"
     .globl do_trace_event
     .type do_trace_event, %function
     .p2align 4
@@ -97,12 +101,12 @@ do_trace_event:
 #endif
 
 namespace {
-long call_xen_version(long a, long b, long) { return do_xen_version(static_cast<int>(a), reinterpret_cast<void*>(b)); }
-long call_grant_table_op(long a, long b, long c) {
+HV_TEXT long call_xen_version(long a, long b, long) { return do_xen_version(static_cast<int>(a), reinterpret_cast<void*>(b)); }
+HV_TEXT long call_grant_table_op(long a, long b, long c) {
     return do_grant_table_op(static_cast<unsigned>(a), reinterpret_cast<grant_copy_op*>(b), static_cast<unsigned>(c));
 }
-long call_compute(long a, long, long) { return do_compute(a); }
-long call_trace(long, long, long) { return do_trace_event(); }
+HV_TEXT long call_compute(long a, long, long) { return do_compute(a); }
+HV_TEXT long call_trace(long, long, long) { return do_trace_event(); }
 
 constexpr auto make_table() {
     struct T {
@@ -127,7 +131,7 @@ hypercall_fn const hypercall_table[HYPERVISOR_nr] = {
 #undef E
 };
 
-long hypercall(unsigned nr, long a1, long a2, long a3) {
+HV_TEXT long hypercall(unsigned nr, long a1, long a2, long a3) {
     if (nr >= HYPERVISOR_nr || !hypercall_table[nr])
         return -XEN_ENOSYS;
     hypercall_fn fn;

@@ -1,6 +1,7 @@
 // Reads the hosted hypervisor's own ELF image: its symbol table becomes the hypervisor symbol
 // table (statics named "<file>#<name>", as Xen's table names them), its build-id note the
-// hypervisor build-id, and its .text the patchable text.
+// hypervisor build-id. The patchable text is the .hypervisor_text section (hypervisor_text.ld,
+// text_alias.h), not all of .text.
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "hosted.h"
+#include "text_alias.h"
 
 namespace livepatch::hosted {
 
@@ -63,10 +65,7 @@ ImageData* read_image() {
         const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
         if (!name)
             continue;
-        if (!strcmp(name, ".text")) {
-            d->image.text_start = sh.sh_addr + bias;
-            d->image.text_end = sh.sh_addr + bias + sh.sh_size;
-        } else if (!strcmp(name, ".note.gnu.build-id")) {
+        if (!strcmp(name, ".note.gnu.build-id")) {
             Elf_Data* data = elf_getdata(scn, nullptr);
             GElf_Nhdr nh;
             size_t name_off, desc_off;
@@ -102,8 +101,10 @@ ImageData* read_image() {
     }
     elf_end(elf);
     close(fd);
+    d->image.text_start = patchable_text_start();
+    d->image.text_end = patchable_text_end();
     if (!d->image.text_start)
-        die("no .text section");
+        die("no patchable text (.hypervisor_text)");
     if (d->entries.empty())
         die("no symbol table (do not strip the hosted hypervisor)");
     auto table = SymbolTable::build(Span<const SymbolEntry>(d->entries.data(), d->entries.size()));

@@ -10,10 +10,16 @@
 #include "core/engine/engine.h"
 #include "livepatch/livepatch.h"
 #include "support/sysctl_ops.h"
+#include "unit/core/engine_support.h"
 #include "support/test_port.h"
 
 using namespace livepatch;
 using livepatch::test::action;
+using livepatch::test::EngineReset;
+using livepatch::test::payload_int;
+using livepatch::test::state_of;
+using livepatch::test::text_copy;
+using livepatch::test::xev;
 using livepatch::test::fixture;
 using livepatch::test::get;
 using livepatch::test::hv;
@@ -24,57 +30,6 @@ using livepatch::test::upload;
 namespace {
 
 uint64_t ptr(const void* p) { return reinterpret_cast<uintptr_t>(p); }
-
-uint32_t state_of(const std::string& name) {
-    xen_livepatch_status st{};
-    REQUIRE(get(name, &st) == 0);
-    return st.state;
-}
-
-std::vector<uint8_t> text_copy() { return std::vector<uint8_t>(hv().text(), hv().text() + test::TestHypervisor::kTextSize); }
-
-uint8_t* xev() { return hv().text() + test::TestHypervisor::kExtraVersionOff; }
-
-// Reverts (top first) and unloads every payload, so the next test starts with an empty engine.
-struct EngineReset {
-    EngineReset() { drain(); hv().reset(); }
-    ~EngineReset() { drain(); }
-    static void drain() {
-        while (const Payload* p = top()) {
-            const std::string n = p->name();
-            if (run(n, LIVEPATCH_ACTION_REVERT) != 0)
-                break;
-        }
-        // Unload newest first: a payload others link against is refused until they are gone.
-        for (;;) {
-            xen_sysctl_livepatch_op op{};
-            std::vector<char> names(4096);
-            std::vector<uint32_t> lens(16), mlens(16);
-            std::vector<xen_livepatch_status> sts(16);
-            std::vector<char> meta(4096);
-            op.cmd = XEN_SYSCTL_LIVEPATCH_LIST;
-            op.u.list.nr = 16;
-            set_xen_guest_handle(op.u.list.name, names.data());
-            set_xen_guest_handle(op.u.list.len, lens.data());
-            set_xen_guest_handle(op.u.list.status, sts.data());
-            set_xen_guest_handle(op.u.list.metadata, meta.data());
-            set_xen_guest_handle(op.u.list.metadata_len, mlens.data());
-            const int32_t n = livepatch_op(&op);
-            if (n <= 0)
-                break;
-            std::vector<std::string> listed;
-            for (size_t off = 0; listed.size() < static_cast<size_t>(n); off += listed.back().size() + 1)
-                listed.emplace_back(names.data() + off);
-            REQUIRE(action(listed.back(), LIVEPATCH_ACTION_UNLOAD) == 0);
-        }
-    }
-    static const Payload* top() {
-        const Payload* p = Engine::instance().applied_bottom();
-        while (p && p->applied_next)
-            p = p->applied_next;
-        return p;
-    }
-};
 
 }  // namespace
 
@@ -228,17 +183,6 @@ TEST_CASE("expectations: checked at APPLY; a mismatch is refused and text is unt
     CHECK(run("nop", LIVEPATCH_ACTION_APPLY) == 0);
     CHECK(state_of("nop") == kStateApplied);
     f->expect.flags = 0;
-}
-
-// The address of a new (global) symbol of loaded payload `name`, as a pointer to int.
-int* payload_int(const std::string& payload, const char* symbol) {
-    int* out = nullptr;
-    REQUIRE(Engine::instance().with_payload(payload.c_str(), [&](const Payload& p) {
-        const PayloadSymbol* s = p.find_new_symbol(symbol);
-        REQUIRE(s);
-        out = reinterpret_cast<int*>(s->value);
-    }));
-    return out;
 }
 
 TEST_CASE("hooks: pre-hook vetoes, action hooks that refuse, post hooks, and -EAGAIN while pending") {
