@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <stdexcept>
 
 #include "arch/arch.h"
@@ -200,6 +202,9 @@ bool TestHypervisor::port_symbol_by_address(uint64_t addr, uint64_t* start, uint
 
 void TestHypervisor::port_log(int level, const char* msg) {
     static const char* const kLevels[] = {"error", "warning", "info", "debug"};
+    // The race tests log from a rendezvous master and a control thread at once.
+    static std::mutex lock;
+    std::lock_guard<std::mutex> g(lock);
     m_log.push_back(std::string(kLevels[level & 3]) + ": " + msg);
     if (getenv("LP_TEST_VERBOSE"))
         fprintf(stderr, "[port] %s\n", m_log.back().c_str());
@@ -261,6 +266,8 @@ void cpu_relax() noexcept {
     asm volatile("yield" ::: "memory");
 #endif
 }
+// The test's threads are not CPUs a rendezvous waits for: let the lock holder run.
+void lock_wait_hint() noexcept { sched_yield(); }
 // Interrupts are a per-thread flag: the text-write window checks it was opened by a rendezvous.
 thread_local bool t_irqs_off = false;
 unsigned long irq_save() noexcept {

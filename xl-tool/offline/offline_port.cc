@@ -146,6 +146,7 @@ bool cpu_maps_get() noexcept { return true; }
 void cpu_maps_put() noexcept {}
 void kick_cpus() noexcept {}
 void cpu_relax() noexcept {}
+void lock_wait_hint() noexcept {}  // one thread: the lock is never contended
 unsigned long irq_save() noexcept { return 0; }
 void irq_restore(unsigned long) noexcept {}
 void mask_nmi() noexcept {}

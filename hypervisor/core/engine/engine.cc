@@ -135,9 +135,9 @@ int32_t Engine::check_depends(const Payload* p, bool against_hypervisor) const n
 
 int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint32_t flags) noexcept {
     SpinGuard g(m_lock);
-    // A rendezvous that released its CPUs may still be finishing on its master (recording the
-    // outcome, post hooks): nothing below may touch the work record or its payload until then.
-    m_rendezvous.wait_finished();
+    // Under the lock no action is half-way: the rendezvous master holds it from the window to
+    // the recorded outcome, so one still busy now has not started (or has failed before its
+    // window and is about to record that).
     Payload* p = m_payloads.find(name);
     if (!p)
         return to_xen_rc(Errc::kENOENT);
@@ -169,6 +169,8 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
                      m_applied_tail->name(), 0, false);
             return to_xen_rc(Errc::kEBUSY);
         }
+        if (const int32_t rc = refuse_while_scheduled(p))
+            return rc;
         if (p->m_hooks.prerevert) {
             const int rc = reinterpret_cast<RcHook>(p->m_hooks.prerevert)(p);
             if (rc) {
@@ -198,6 +200,8 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
                 return rc;
         }
         if (const int32_t rc = check_expectations(*p))
+            return rc;
+        if (const int32_t rc = refuse_while_scheduled(p))
             return rc;
         if (p->m_hooks.preapply) {
             const int rc = reinterpret_cast<RcHook>(p->m_hooks.preapply)(p);
@@ -245,18 +249,23 @@ bool Engine::plan(Payload* p) noexcept {
     return true;
 }
 
+int32_t Engine::refuse_while_scheduled(const Payload* p) const noexcept {
+    if (!m_rendezvous.busy())
+        return 0;
+    log_line(port::LogLevel::error, p->name(), ": another action is still scheduled", "", 0, false);
+    return to_xen_rc(Errc::kEBUSY);  // Xen: "an operation is already scheduled"
+}
+
 int32_t Engine::schedule(Payload* p, uint32_t cmd, uint32_t timeout_ns) noexcept {
-    if (m_rendezvous.busy()) {
-        log_line(port::LogLevel::error, p->name(), ": another action is still scheduled", "", 0, false);
-        return to_xen_rc(Errc::kEBUSY);  // Xen: "an operation is already scheduled"
-    }
+    if (const int32_t rc = refuse_while_scheduled(p))
+        return rc;
     if (cmd != LIVEPATCH_ACTION_REVERT && !plan(p))
         return to_xen_rc(Errc::kEOVERFLOW);
     const int32_t previous_rc = p->rc();
     __atomic_store_n(&p->m_rc, to_xen_rc(Errc::kEAGAIN), __ATOMIC_RELEASE);
     m_work_payload = p;
     m_work_cmd = cmd;
-    const int32_t rc = m_rendezvous.schedule(&Engine::run_action, &Engine::action_done, this, timeout_ns);
+    const int32_t rc = m_rendezvous.schedule(&Engine::run_action, &Engine::action_done, this, timeout_ns, &m_lock);
     if (rc) {
         // Unlike Xen, a refused schedule does not leave the payload reporting -EAGAIN forever.
         __atomic_store_n(&p->m_rc, previous_rc, __ATOMIC_RELEASE);
@@ -287,7 +296,7 @@ void Engine::applied_remove(Payload* p) noexcept {
     p->applied_prev = p->applied_next = nullptr;
 }
 
-// --- inside the window: every CPU held, interrupts off ---------------------------------------
+// --- inside the window: every CPU held, interrupts off, the engine lock held by the master -----
 
 int32_t Engine::apply_payload(Payload* p) noexcept {
     for (VoidHook h : p->m_hooks.load)

@@ -1,7 +1,13 @@
 // Engine: the payload state machine with Xen's semantics (common/livepatch.c livepatch_action,
 // do_livepatch_work, apply/revert/replace). One instance per hypervisor, reached through
 // Engine::instance(). Every public member takes the engine lock (Xen: payload_lock) except
-// check_work(), which is the lock-free safe-point hook.
+// check_work(), which is the lock-free safe-point hook, and busy().
+//
+// The patch window owns the engine's state: the rendezvous master takes the engine lock once
+// every CPU is held (or, when the rendezvous failed, before recording that) and keeps it through
+// the action, the post hooks and the recorded outcome. So a hypercall served by a thread that is
+// not a CPU (the hosted hypervisor's control socket) sees an action either scheduled and not
+// started (GET: rc -EAGAIN) or finished, never half-way; it waits while the window is open.
 #pragma once
 
 #include <stdint.h>
@@ -62,13 +68,15 @@ public:
     // The safe-point hook (see livepatch_check_work).
     void check_work(unsigned cpu) noexcept { m_rendezvous.check(cpu); }
 
-    // True while an action is scheduled or running.
+    // True while an action is scheduled or running (a lock-free snapshot).
     bool busy() const noexcept { return m_rendezvous.busy(); }
 
     // The applied stack, bottom first (for diagnostics; read under no lock only when idle).
     const Payload* applied_bottom() const noexcept { return m_applied_head; }
 
 private:
+    // -EBUSY (logged) while another action is scheduled or running, else 0.
+    int32_t refuse_while_scheduled(const Payload* p) const noexcept;
     int32_t schedule(Payload* p, uint32_t cmd, uint32_t timeout_ns) noexcept;
     static int32_t run_action(void* ctx) noexcept;
     static void action_done(void* ctx, const RendezvousReport& report) noexcept;
@@ -87,7 +95,8 @@ private:
     Payload* m_applied_tail = nullptr;
     uint32_t m_version = 1;
     Rendezvous m_rendezvous;
-    // The work in flight (valid while m_rendezvous.busy()).
+    // The work in flight (valid while m_rendezvous.busy(); written under the lock by schedule,
+    // read by the master, which holds the lock).
     Payload* m_work_payload = nullptr;
     uint32_t m_work_cmd = 0;
 };

@@ -103,6 +103,12 @@ void kick_cpus() noexcept;
 // Busy-wait hint. Xen: cpu_relax.
 void cpu_relax() noexcept;
 
+// Called by a thread waiting for an engine lock after a bounded spin failed to get it, on every
+// further round: a port whose lock holders may be descheduled lets them run, so a waiter that is
+// not a CPU never burns a core (the hosted hypervisor: sched_yield on its control threads,
+// cpu_relax on its pCPUs). Must not sleep on a CPU that a rendezvous may need. Xen: cpu_relax.
+void lock_wait_hint() noexcept;
+
 // Disables interrupts on the calling CPU, returning the previous state for irq_restore.
 // Xen: local_irq_save / local_irq_restore.
 unsigned long irq_save() noexcept;
