@@ -69,6 +69,7 @@ void TestHypervisor::reset() {
     m_build_id = default_build_id();
     fail_zalloc_at = fail_payload_alloc_at = fail_protect_at = -1;
     fail_text_write_begin = 0;
+    m_fault_addr = m_fault_len = 0;
     text_window = TextWindow{};
     m_log.clear();
     m_protect_calls.clear();
@@ -308,14 +309,17 @@ void text_write_end() noexcept {
 }
 void post_action() noexcept {}
 // Guest handles are plain pointers in the test process.
+bool guest_handle_okay(uint64_t handle, uint64_t offset, uint64_t len) noexcept {
+    return len == 0 || (handle && handle + offset >= handle && handle + offset + len >= handle + offset);
+}
 bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept {
-    if (!handle)
+    if (!handle || hv().guest_faults(handle + offset, len))
         return false;
     memcpy(dst, reinterpret_cast<const uint8_t*>(handle) + offset, len);
     return true;
 }
 bool copy_to_guest(uint64_t handle, uint64_t offset, const void* src, uint64_t len) noexcept {
-    if (!handle)
+    if (!handle || hv().guest_faults(handle + offset, len))
         return false;
     memcpy(reinterpret_cast<uint8_t*>(handle) + offset, src, len);
     return true;

@@ -166,5 +166,6 @@ void post_action() noexcept {}
 
 bool copy_from_guest(void*, uint64_t, uint64_t, uint64_t) noexcept { return false; }
 bool copy_to_guest(uint64_t, uint64_t, const void*, uint64_t) noexcept { return false; }
+bool guest_handle_okay(uint64_t, uint64_t, uint64_t len) noexcept { return len == 0; }
 
 }  // namespace livepatch::port

@@ -89,14 +89,56 @@ int32_t check_expectations(const Payload& p) noexcept {
     return 0;
 }
 
+void Engine::set_limits(const Limits& limits) noexcept {
+    SpinGuard g(m_lock);
+    m_limits = limits;
+}
+
+Engine::Limits Engine::limits() const noexcept {
+    SpinGuard g(m_lock);
+    return m_limits;
+}
+
+uint64_t Engine::payload_bytes(const Payload& p) noexcept { return p.text().size + p.rw().size + p.ro().size; }
+
+int32_t Engine::check_count(const char* name) const noexcept {
+    const uint32_t max = m_limits.max_payloads;
+    if (!max || m_payloads.count() < max)
+        return 0;
+    char line[256];
+    TextBuilder t(line, sizeof line);
+    t.str("livepatch: ").str(name).str(": refused: ").dec(m_payloads.count()).str(" payloads are loaded, the limit is ").dec(max);
+    port::log(port::LogLevel::error, line);
+    return to_xen_rc(Errc::kENOSPC);
+}
+
+int32_t Engine::check_upload(const char* name) noexcept {
+    SpinGuard g(m_lock);
+    if (m_payloads.find(name))
+        return to_xen_rc(Errc::kEEXIST);
+    return check_count(name);
+}
+
 Status Engine::upload(const char* name, Bytes file) noexcept {
     SpinGuard g(m_lock);
     if (m_payloads.find(name))
         return fail(Errc::kEEXIST, "a payload with this name is already loaded").payload(name);
+    if (check_count(name))
+        return fail(Errc::kENOSPC, "the payload count limit is reached").payload(name);
     Owned<Payload> p = LP_TRY(load_payload(name, file, m_payloads));
+    const uint64_t bytes = payload_bytes(*p);
+    if (m_limits.max_bytes && (bytes > m_limits.max_bytes || m_loaded_bytes > m_limits.max_bytes - bytes)) {
+        char line[256];
+        TextBuilder t(line, sizeof line);
+        t.str("livepatch: ").str(name).str(": refused: its ").dec(bytes).str(" bytes would bring loaded payloads to ")
+            .dec(m_loaded_bytes + bytes).str(" bytes, the limit is ").dec(m_limits.max_bytes);
+        port::log(port::LogLevel::error, line);
+        return fail(Errc::kENOMEM, "the payload memory limit is reached").payload(name);
+    }
     p->m_state = kStateChecked;
     for (Payload* used : p->uses())
         ++used->m_users;
+    m_loaded_bytes += bytes;
     m_payloads.add(std::move(p));
     ++m_version;
     log_line(port::LogLevel::info, name, ": uploaded", "", 0, false);
@@ -157,6 +199,7 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
         Owned<Payload> gone = m_payloads.remove(name);
         for (Payload* used : gone->uses())
             --used->m_users;
+        m_loaded_bytes -= payload_bytes(*gone);
         ++m_version;
         log_line(port::LogLevel::info, name, ": unloaded", "", 0, false);
         return 0;
@@ -180,7 +223,7 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
                 p->m_last.vetoed = true;
                 __atomic_store_n(&p->m_rc, rc, __ATOMIC_RELEASE);
                 log_line(port::LogLevel::error, p->name(), ": pre-revert hook vetoed, rc=", "", rc, true);
-                return 0;
+                return rc;  // Xen: data->rc = rc, and livepatch_action returns it
             }
         }
         return schedule(p, cmd, timeout_ns);
@@ -212,7 +255,7 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
                 p->m_last.vetoed = true;
                 __atomic_store_n(&p->m_rc, rc, __ATOMIC_RELEASE);
                 log_line(port::LogLevel::error, p->name(), ": pre-apply hook vetoed, rc=", "", rc, true);
-                return 0;
+                return rc;  // Xen: data->rc = rc, and livepatch_action returns it
             }
         }
         return schedule(p, cmd, timeout_ns);

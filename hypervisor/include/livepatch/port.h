@@ -158,6 +158,12 @@ void post_action() noexcept;
 // when the handle does not name `len` accessible bytes (the call fails with -EFAULT).
 // Xen: copy_from_guest / copy_to_guest(_offset).
 bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept;
+
+// True when `len` bytes at `offset` of the buffer named by `handle` lie where the caller may
+// have memory (a range check only: a copy may still fault, and then fails with -EFAULT). A NULL
+// handle names nothing; `len` 0 is always in range. Xen: guest_handle_okay /
+// guest_handle_subrange_okay.
+bool guest_handle_okay(uint64_t handle, uint64_t offset, uint64_t len) noexcept;
 bool copy_to_guest(uint64_t handle, uint64_t offset, const void* src, uint64_t len) noexcept;
 
 }  // namespace livepatch::port
