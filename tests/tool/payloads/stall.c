@@ -1,4 +1,4 @@
-/* Keeps every pCPU inside the hypervisor, away from its safe points, until 4 s after the first
+/* Keeps every pCPU inside the hypervisor, away from its safe points, until 8 s after the first
  * call of the patched do_compute (the guest load calls it in every unit of work): an action
  * scheduled in that time stays scheduled and not started (GET rc -EAGAIN), as a long hypercall
  * delays Xen's rendezvous. Afterwards do_compute is 2x + 1 again. */
@@ -13,7 +13,7 @@ long stall_do_compute(long x)
 {
     uint64_t until = __atomic_load_n(&stall_until, __ATOMIC_ACQUIRE);
     if (!until) {
-        const uint64_t mine = hv_now_ns() + 4000000000ull;
+        const uint64_t mine = hv_now_ns() + 8000000000ull;
         __atomic_compare_exchange_n(&stall_until, &until, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
         until = __atomic_load_n(&stall_until, __ATOMIC_ACQUIRE);
     }
