@@ -60,6 +60,16 @@ public:
     // port::text_write_begin fails with this positive errno (0: it succeeds).
     int fail_text_write_begin = 0;
 
+    // Guest memory that is in range (port::guest_handle_okay accepts it) but faults when copied
+    // (copy_from_guest / copy_to_guest fail): [addr, addr + len). reset() clears it.
+    void set_guest_fault(uint64_t addr, uint64_t len) {
+        m_fault_addr = addr;
+        m_fault_len = len;
+    }
+    bool guest_faults(uint64_t addr, uint64_t len) const {
+        return m_fault_len && len && addr < m_fault_addr + m_fault_len && m_fault_addr < addr + len;
+    }
+
     // The text-write window since the last reset(): text_write_begin/_end calls, those made with
     // interrupts on (not by a rendezvous master inside its window), and text writes made while
     // the window was not open. Written by the CPU that runs the rendezvous.
@@ -133,6 +143,7 @@ private:
     long m_live_zallocs = 0;
     long m_live_payload_allocs = 0;
     long m_total_zallocs = 0;
+    uint64_t m_fault_addr = 0, m_fault_len = 0;
 };
 
 // The one fake hypervisor of the test process.

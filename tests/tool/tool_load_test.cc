@@ -92,7 +92,7 @@ TEST_CASE("load --json: upload, apply and unload as nested objects") {
     CHECK(f["ok"] == false);
     CHECK(f["rc"] == -1);
     CHECK(f["apply"]["outcome"] == "failed");
-    CHECK(f["apply"]["error"]["completion"] == true);
+    CHECK(f["apply"]["error"]["completion"] == false);  // the pre-apply veto is the hypercall's rc
     CHECK(f["unload"]["outcome"] == "completed");
     CHECK(f["unload"]["state"].is_null());  // gone
     CHECK(f["error"]["step"] == "APPLY");

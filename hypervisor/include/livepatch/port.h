@@ -132,6 +132,12 @@ void kick_cpus() noexcept;
 // Busy-wait hint. Xen: cpu_relax.
 void cpu_relax() noexcept;
 
+// Called by a thread waiting for an engine lock after a bounded spin failed to get it, on every
+// further round: a port whose lock holders may be descheduled lets them run, so a waiter that is
+// not a CPU never burns a core (the hosted hypervisor: sched_yield on its control threads,
+// cpu_relax on its pCPUs). Must not sleep on a CPU that a rendezvous may need. Xen: cpu_relax.
+void lock_wait_hint() noexcept;
+
 // Disables interrupts on the calling CPU, returning the previous state for irq_restore.
 // Xen: local_irq_save / local_irq_restore.
 unsigned long irq_save() noexcept;
@@ -181,6 +187,12 @@ void post_action() noexcept;
 // when the handle does not name `len` accessible bytes (the call fails with -EFAULT).
 // Xen: copy_from_guest / copy_to_guest(_offset).
 bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept;
+
+// True when `len` bytes at `offset` of the buffer named by `handle` lie where the caller may
+// have memory (a range check only: a copy may still fault, and then fails with -EFAULT). A NULL
+// handle names nothing; `len` 0 is always in range. Xen: guest_handle_okay /
+// guest_handle_subrange_okay.
+bool guest_handle_okay(uint64_t handle, uint64_t offset, uint64_t len) noexcept;
 bool copy_to_guest(uint64_t handle, uint64_t offset, const void* src, uint64_t len) noexcept;
 
 }  // namespace livepatch::port

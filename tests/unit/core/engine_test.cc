@@ -197,11 +197,15 @@ TEST_CASE("hooks: pre-hook vetoes, action hooks that refuse, post hooks, and -EA
     int* post_revert = payload_int("hooked", "post_revert_calls");
     int* loads = payload_int("hooked", "load_calls");
 
-    // A pre-apply veto: the hypercall returns 0, the status carries the hook's rc, nothing runs.
+    // A pre-apply veto: the hypercall returns the hook's rc, and so does the status; nothing runs
+    // (Xen 4.17.5 xen/common/livepatch.c:2057-2065: data->rc = rc; break; then `return rc`).
     *rc_preapply = -1;
     int32_t hrc = 1;
     CHECK(run("hooked", LIVEPATCH_ACTION_APPLY, 0, &hrc) == -1);
-    CHECK(hrc == 0);
+    CHECK(hrc == -1);
+    xen_livepatch_status vetoed{};
+    REQUIRE(get("hooked", &vetoed) == 0);
+    CHECK(vetoed.rc == -1);
     CHECK(state_of("hooked") == kStateChecked);
     CHECK(*post_apply == 0);
     CHECK(text_copy() == before);
@@ -238,9 +242,12 @@ TEST_CASE("hooks: pre-hook vetoes, action hooks that refuse, post hooks, and -EA
 
     // A pre-revert veto, then a refusing revert action hook: still applied, text still patched.
     const auto patched = text_copy();
+    // (Xen 4.17.5 xen/common/livepatch.c:2005-2013: the pre-revert veto is the hypercall's rc.)
     *rc_prerevert = -1;
     CHECK(run("hooked", LIVEPATCH_ACTION_REVERT, 0, &hrc) == -1);
-    CHECK(hrc == 0);
+    CHECK(hrc == -1);
+    REQUIRE(get("hooked", &vetoed) == 0);
+    CHECK(vetoed.rc == -1);
     *rc_prerevert = 0;
     *rc_revert = -7;
     CHECK(run("hooked", LIVEPATCH_ACTION_REVERT) == -7);
