@@ -10,6 +10,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "guest.h"
 #include "guest_probe.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
     unsigned cpus = 0;
     std::string socket_path;
     double status_every = 0;
+    std::vector<unsigned> allow_uids;
     opts.add_options()("help,h", "show this help")(
         "cpus,c", po::value<unsigned>(&cpus)->default_value(0),
         "pCPUs to start (0: one per online CPU; more than the cores oversubscribes)")(
@@ -42,7 +44,9 @@ int main(int argc, char** argv) {
         "idle", "no guest load: every pCPU sits in its idle loop")(
         "malicious-guest", "vCPU 0 also attempts out-of-bounds grant copies")(
         "status", po::value<double>(&status_every)->default_value(0),
-        "print guest statistics every N seconds (0: only at exit)");
+        "print guest statistics every N seconds (0: only at exit)")(
+        "allow-uid", po::value<std::vector<unsigned>>(&allow_uids)->composing(),
+        "also serve this user on the control socket (besides root and the server's own user; repeatable)");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -69,7 +73,9 @@ int main(int argc, char** argv) {
     co.ctx = &stats;
     set_observed_guests(&stats);  // the control socket's guest requests (guest-probe)
 
-    if (!start_server(socket_path))
+    ServerOptions server_opts;
+    server_opts.allow_uids.assign(allow_uids.begin(), allow_uids.end());
+    if (!start_server(socket_path, server_opts))
         return 1;
     start_cpus(co);
 
