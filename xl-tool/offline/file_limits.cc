@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace livepatch::tool::offline {
 
 namespace {
@@ -24,14 +26,19 @@ std::string read_payload_file(const std::string& path, std::vector<uint8_t>* byt
         return path + ": cannot open the payload file: " + strerror(err);
     }
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxPayloadSize) {
+    const bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular && static_cast<uint64_t>(st.st_size) > kMaxPayloadSize) {
         close(fd);
         return payload_too_large(path);
     }
-    // One byte more than the limit tells "exactly at the limit" from "past it".
-    bytes->assign(kMaxPayloadSize + 1, 0);
+    // Up to one byte more than the limit, which tells "exactly at the limit" from "past it". A
+    // regular file's buffer starts at its size (plus that byte); a pipe's grows as it is read.
+    const size_t cap = kMaxPayloadSize + 1;
+    bytes->resize(regular ? static_cast<size_t>(st.st_size) + 1 : 64u << 10);
     size_t got = 0;
-    while (got < bytes->size()) {
+    while (got < cap) {
+        if (got == bytes->size())
+            bytes->resize(std::min(cap, bytes->size() * 2));
         const ssize_t n = read(fd, bytes->data() + got, bytes->size() - got);
         if (n < 0 && errno == EINTR)
             continue;
@@ -51,16 +58,6 @@ std::string read_payload_file(const std::string& path, std::vector<uint8_t>* byt
         return payload_too_large(path);
     }
     bytes->resize(got);
-    bytes->shrink_to_fit();
-    return "";
-}
-
-std::string image_file_error(const std::string& path, bool regular, uint64_t size) {
-    if (!regular)
-        return path + ": not a regular file (a hypervisor image is xen-syms or the hosted hypervisor's binary)";
-    if (size > kMaxImageFileSize)
-        return path + ": larger than the image limit of " + std::to_string(kMaxImageFileSize) + " bytes (" +
-               std::to_string(kMaxImageFileSize >> 20) + " MiB)";
     return "";
 }
 

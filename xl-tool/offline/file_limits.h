@@ -14,7 +14,8 @@
 
 namespace livepatch::tool::offline {
 
-// The largest hypervisor image `check --against` reads: 256 MiB. Xen 4.17's xen-syms (with its
+// The largest hypervisor image `check --against` reads (HypervisorImage::load passes it to
+// ElfFile::open, which also refuses anything but a regular file): 256 MiB. Xen 4.17's xen-syms (with its
 // debug information) is about 3 MiB and the hosted hypervisor's sanitizer build about 30 MiB.
 constexpr uint64_t kMaxImageFileSize = 256ull << 20;
 
@@ -23,10 +24,5 @@ constexpr uint64_t kMaxImageFileSize = 256ull << 20;
 //   "<path>: cannot open the payload file: <strerror>" (or "cannot read ...")
 //   "<path>: larger than the payload limit of 2097152 bytes (2 MiB, Xen's LIVEPATCH_MAX_SIZE)"
 std::string read_payload_file(const std::string& path, std::vector<uint8_t>* bytes);
-
-// The error for an image file of `size` bytes (regular iff `regular`), or "".
-//   "<path>: not a regular file (a hypervisor image is xen-syms or the hosted hypervisor's binary)"
-//   "<path>: larger than the image limit of 268435456 bytes (256 MiB)"
-std::string image_file_error(const std::string& path, bool regular, uint64_t size);
 
 }  // namespace livepatch::tool::offline
