@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
@@ -19,9 +21,11 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../../xl-tool/hosted_client.h"
+#include "core/engine/engine.h"
 #include "livepatch/abi.h"
 #include "livepatch/errc.h"
 #include "port/hosted/server.h"
@@ -134,6 +138,50 @@ std::vector<std::filesystem::path> payload_files(const char* dir) {
     }
     std::sort(out.begin(), out.end());
     return out;
+}
+
+
+// Sets the server's options for one test and restores them after.
+struct OptionsScope {
+    explicit OptionsScope(const hosted::ServerOptions& o) : saved(hosted::server_options()) {
+        hosted::set_server_options(o);
+    }
+    ~OptionsScope() { hosted::set_server_options(saved); }
+    hosted::ServerOptions saved;
+};
+
+hosted::ServerOptions short_timeouts(unsigned idle_ms, unsigned io_ms) {
+    hosted::ServerOptions o = hosted::server_options();
+    o.idle_timeout_ms = idle_ms;
+    o.io_deadline_ms = io_ms;
+    return o;
+}
+
+// A whole GET request for `name`: header, sysctl, arena of `arena_len` bytes (at least the name).
+std::vector<uint8_t> get_request(const std::string& name, size_t arena_len = 0) {
+    ArenaBuilder a;
+    xen_sysctl op = get_op(a, name);
+    if (a.bytes().size() < arena_len)
+        a.bytes().resize(arena_len);
+    const wire::WireRequest req = header(wire::kSysctl, static_cast<uint32_t>(a.bytes().size()));
+    std::vector<uint8_t> out(sizeof req + sizeof op + a.bytes().size());
+    memcpy(out.data(), &req, sizeof req);
+    memcpy(out.data() + sizeof req, &op, sizeof op);
+    memcpy(out.data() + sizeof req + sizeof op, a.bytes().data(), a.bytes().size());
+    return out;
+}
+
+// Sends a GET for an unknown payload on `c` and reads the reply: true when it is the -ENOENT
+// reply, false when the connection is gone.
+bool round_trip(const RawConn& c) {
+    const std::vector<uint8_t> req = get_request("no-such-payload");
+    if (send(c.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+        return false;
+    wire::WireResponse r{};
+    if (c.get(&r, sizeof r) != static_cast<ssize_t>(sizeof r) || r.rc != -ENOENT)
+        return false;
+    std::vector<uint8_t> rest(sizeof(xen_sysctl) + r.arena_len);
+    return c.get(rest.data(), rest.size()) == static_cast<ssize_t>(rest.size());
 }
 
 }  // namespace
@@ -386,7 +434,7 @@ TEST_CASE("malformed traffic never breaks the server") {
             burst.push_back(std::make_unique<RawConn>());
         burst.clear();
     }
-    SUBCASE("at most 16 connections at a time; extra ones are closed") {
+    SUBCASE("at most 16 connections at a time; a 17th takes the slot of the one idle the longest") {
         std::vector<std::unique_ptr<HostedClient>> held;
         for (int i = 0; i < 16; ++i) {
             held.push_back(std::make_unique<HostedClient>());
@@ -394,10 +442,10 @@ TEST_CASE("malformed traffic never breaks the server") {
             xen_livepatch_status st{};
             REQUIRE(held.back()->get("x", &st) == -ENOENT);  // served: it holds a slot
         }
-        RawConn extra;
-        CHECK(extra.closed_by_peer());
-        held.pop_back();  // one slot frees up
         expect_alive();
+        xen_livepatch_status st{};
+        CHECK(held.front()->get("x", &st) < 0);  // evicted
+        CHECK(held.back()->get("x", &st) == -ENOENT);
     }
     SUBCASE("a client that stalls mid-request does not hold up others") {
         ArenaBuilder a;
@@ -419,6 +467,181 @@ TEST_CASE("malformed traffic never breaks the server") {
         CHECK(r.rc == -ENOENT);
         CHECK(r.arena_len == a.bytes().size());
     }
+    expect_alive();
+}
+
+
+TEST_CASE("idle connections are closed after the idle timeout; a busy one is not") {
+    const OptionsScope scope(short_timeouts(1000, 10000));
+    RawConn idle;
+    RawConn busy;
+    REQUIRE(round_trip(idle));
+    for (int i = 0; i < 30; ++i) {  // 3 s of requests 100 ms apart: never idle for 1 s
+        usleep(100 * 1000);
+        CHECK(round_trip(busy));
+    }
+    CHECK(idle.closed_by_peer());  // 3 s idle: closed (get() would wait 5 s for anything else)
+    CHECK_FALSE(round_trip(idle));
+    expect_alive();
+}
+
+TEST_CASE("16 idle connections do not lock others out: the one idle the longest makes room") {
+    const OptionsScope scope(short_timeouts(60000, 10000));  // nothing times out by itself here
+    std::vector<std::unique_ptr<RawConn>> idle;
+    for (int i = 0; i < 16; ++i) {
+        idle.push_back(std::make_unique<RawConn>());
+        REQUIRE(round_trip(*idle.back()));  // accepted and served: it holds a slot
+        usleep(2000);                       // distinct idle times
+    }
+    std::vector<std::unique_ptr<HostedClient>> newcomers;
+    for (int i = 0; i < 3; ++i) {  // each is served, evicting the connection idle the longest
+        newcomers.push_back(std::make_unique<HostedClient>());
+        REQUIRE_MESSAGE(newcomers.back()->connect(sock()), newcomers.back()->error());
+        xen_livepatch_status st{};
+        CHECK(newcomers.back()->get("no-such-payload", &st) == -ENOENT);
+    }
+    CHECK(idle[0]->closed_by_peer());
+    CHECK(idle[1]->closed_by_peer());
+    CHECK(idle[2]->closed_by_peer());
+    CHECK(round_trip(*idle[15]));  // the most recent ones keep their slots
+}
+
+TEST_CASE("a request must arrive, and its reply be read, within the I/O deadline") {
+    const OptionsScope scope(short_timeouts(60000, 400));
+    SUBCASE("a header cut short, then silence") {
+        RawConn c;
+        const wire::WireRequest req = header(wire::kSysctl, 0);
+        c.put(&req, 7);
+        CHECK(c.closed_by_peer());  // within 0.4 s, not the 10 s of the default
+    }
+    SUBCASE("a request dripped one byte at a time") {
+        RawConn c;
+        const std::vector<uint8_t> req = get_request("dripped");
+        size_t sent = 0;
+        for (; sent < req.size(); ++sent) {  // 50 ms a byte: the request would take ~8 s
+            if (send(c.fd, &req[sent], 1, MSG_NOSIGNAL) != 1)
+                break;
+            usleep(50 * 1000);
+        }
+        CHECK_MESSAGE(sent < req.size(), "the whole dripped request was accepted");
+        CHECK(c.closed_by_peer());
+    }
+    SUBCASE("a reply the client does not read") {
+        // A deadline long enough to read the 2 MiB request on a loaded machine.
+        hosted::set_server_options(short_timeouts(60000, 1500));
+        RawConn c;
+        const std::vector<uint8_t> req = get_request("unread", 2u << 20);  // a 2 MiB arena comes back
+        c.put(req.data(), req.size());
+        usleep(4000 * 1000);  // the server cannot write it all meanwhile: past its deadline
+        std::vector<uint8_t> buf(64 << 10);
+        size_t got = 0;
+        for (ssize_t k; (k = c.get(buf.data(), buf.size())) > 0;)
+            got += static_cast<size_t>(k);
+        CHECK(got < sizeof(wire::WireResponse) + sizeof(xen_sysctl) + (2u << 20));
+    }
+    expect_alive();
+}
+
+TEST_CASE("the time a request waits for the engine does not count against the I/O deadline") {
+    const char* dir = getenv("LP_ITEST_PAYLOADS");
+    const std::vector<std::filesystem::path> files = payload_files(dir);
+    if (files.empty()) {
+        MESSAGE("SKIPPED: no *.livepatch in LP_ITEST_PAYLOADS; `make test` builds them");
+        return;
+    }
+    const OptionsScope scope(short_timeouts(60000, 300));
+    HostedClient c;
+    REQUIRE_MESSAGE(c.connect(sock()), c.error());
+    const std::string name = "engine-wait";
+    REQUIRE(c.upload(name, read_file(files.front().string())) == 0);
+
+    // The engine is busy for 1.5 s (its lock held, as a long action would hold it); a GET sent
+    // meanwhile waits, then gets its answer.
+    std::atomic<bool> held{false};
+    std::thread holder([&] {
+        Engine::instance().with_payload(name.c_str(), [&](const Payload&) {
+            held = true;
+            usleep(1500 * 1000);
+        });
+    });
+    while (!held)
+        usleep(1000);
+    xen_livepatch_status st{};
+    CHECK(c.get(name, &st) == 0);
+    CHECK(st.state == LIVEPATCH_STATE_CHECKED);
+    holder.join();
+    CHECK(c.action(name, LIVEPATCH_ACTION_UNLOAD, 0, 0) == 0);
+}
+
+TEST_CASE("SO_PEERCRED: another user's requests get -EPERM unless it is allowed") {
+    if (geteuid() != 0) {
+        MESSAGE("SKIPPED: needs root to connect as another user");
+        return;
+    }
+    constexpr uid_t kNobody = 65534;
+    // Let the other user reach the socket at all (the test's own directories are private).
+    const std::string run = integration::runtime_dir() + "/run";
+    REQUIRE(chmod(integration::runtime_dir().c_str(), 0711) == 0);
+    REQUIRE(chmod(run.c_str(), 0711) == 0);
+    REQUIRE(chmod(sock().c_str(), 0666) == 0);
+    // The rc of a GET sent as `uid` from a child process (1000 when the exchange itself fails).
+    auto get_as = [&](uid_t uid) {
+        const std::vector<uint8_t> req = get_request("no-such-payload");
+        const pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            if (setgid(uid) != 0 || setuid(uid) != 0)
+                _exit(101);
+            const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            strncpy(addr.sun_path, sock().c_str(), sizeof addr.sun_path - 1);
+            if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+                _exit(102);
+            if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+                _exit(103);
+            wire::WireResponse r{};
+            size_t got = 0;
+            for (ssize_t k; got < sizeof r && (k = recv(fd, reinterpret_cast<char*>(&r) + got, sizeof r - got, 0)) > 0;)
+                got += static_cast<size_t>(k);
+            _exit(got == sizeof r ? -r.rc : 104);
+        }
+        int st = 0;
+        REQUIRE(waitpid(pid, &st, 0) == pid);
+        REQUIRE(WIFEXITED(st));
+        return -WEXITSTATUS(st);
+    };
+    CHECK(get_as(kNobody) == -EPERM);
+    {
+        hosted::ServerOptions o = hosted::server_options();
+        o.allow_uids = {kNobody};
+        const OptionsScope scope(o);
+        CHECK(get_as(kNobody) == -ENOENT);  // served
+    }
+    CHECK(get_as(kNobody) == -EPERM);
+    CHECK(get_as(0) == -ENOENT);  // root is always served
+    CHECK(chmod(sock().c_str(), 0600) == 0);
+    CHECK(chmod(run.c_str(), 0700) == 0);
+    CHECK(chmod(integration::runtime_dir().c_str(), 0700) == 0);
+    expect_alive();
+}
+
+TEST_CASE("the socket's directory must be private; the socket is created 0600 by bind, never chmod'ed") {
+    const std::string shared = integration::runtime_dir() + "/shared";
+    REQUIRE(mkdir(shared.c_str(), 0700) == 0);
+    REQUIRE(chmod(shared.c_str(), 0777) == 0);  // writable by anyone, not sticky
+    sock();
+    hosted::stop_server();
+    CHECK_FALSE(hosted::start_server(shared + "/livepatch.sock"));
+    struct stat st;
+    CHECK(lstat((shared + "/livepatch.sock").c_str(), &st) != 0);  // nothing created
+    REQUIRE(chmod(shared.c_str(), 01777) == 0);  // sticky (like /tmp): others cannot swap our node
+    CHECK(hosted::start_server(shared + "/livepatch.sock"));
+    hosted::stop_server();
+    REQUIRE(hosted::start_server(sock()));
+    CHECK(lstat(sock().c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    rmdir(shared.c_str());
     expect_alive();
 }
 

@@ -3,8 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 #include "arch/arch.h"
@@ -12,6 +10,7 @@
 #include "core/loader/loader.h"
 #include "core/payload/payload_list.h"
 #include "livepatch/errc.h"
+#include "file_limits.h"
 #include "offline_port.h"
 #include "payload_info.h"
 
@@ -185,10 +184,9 @@ CheckReport run_checks(const std::string& payload_path, const HypervisorImage& i
     if (r.payload_name.empty())
         r.payload_name = "payload";
 
-    std::ifstream in(payload_path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error(payload_path + ": cannot open the payload file: " + strerror(errno));
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> bytes;
+    if (std::string e = read_payload_file(payload_path, &bytes); !e.empty())
+        throw std::runtime_error(e);
 
     std::string parse_error;
     const std::optional<PayloadInfo> info = read_payload_info(payload_path, bytes, &parse_error);

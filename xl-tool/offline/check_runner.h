@@ -51,7 +51,8 @@ struct CheckReport {
 };
 
 // Runs every check of the payload at `payload_path` against `image`. Throws std::runtime_error
-// ("<path>: <reason>") when the payload file cannot be read at all.
+// ("<path>: <reason>") when the payload file cannot be read at all or is larger than the payload
+// limit (read_payload_file).
 CheckReport run_checks(const std::string& payload_path, const HypervisorImage& image);
 
 // "EINVAL" for -22 (or 22); "OK" for 0.

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace livepatch::tool::offline {
@@ -14,14 +15,21 @@ ElfFile::~ElfFile() {
         close(m_fd);
 }
 
-std::string ElfFile::open(const std::string& path, Elf_Cmd cmd, const std::string& cannot_open) {
+std::string ElfFile::open(const std::string& path, Elf_Cmd cmd, const std::string& cannot_open, uint64_t max_size,
+                          const std::string& what) {
     if (elf_version(EV_CURRENT) == EV_NONE)
         return path + ": libelf is too old";
-    m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (m_fd < 0) {
+    m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (m_fd < 0 || fstat(m_fd, &st) != 0) {
         const int err = errno;
         return path + ": " + cannot_open + ": " + strerror(err);
     }
+    if (!S_ISREG(st.st_mode))
+        return path + ": not a regular file (" + what + " expected)";
+    if (static_cast<uint64_t>(st.st_size) > max_size)
+        return path + ": larger than the " + what + " limit of " + std::to_string(max_size) + " bytes (" +
+               std::to_string(max_size >> 20) + " MiB)";
     m_elf = elf_begin(m_fd, cmd, nullptr);
     return "";
 }
@@ -61,7 +69,8 @@ Elf_Scn* find_section(Elf* elf, uint32_t type, GElf_Shdr* sh) {
 void for_each_hypervisor_symbol(Elf* elf, Elf_Scn* symtab, const GElf_Shdr& symtab_sh,
                                 const std::function<void(const HypervisorSymbol&)>& fn) {
     Elf_Data* d = elf_getdata(symtab, nullptr);
-    const size_t n = d && symtab_sh.sh_entsize ? symtab_sh.sh_size / symtab_sh.sh_entsize : 0;
+    const size_t sym_size = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+    const size_t n = d && sym_size && d->d_type == ELF_T_SYM ? d->d_size / sym_size : 0;
     std::string file;
     for (size_t i = 1; i < n; ++i) {
         GElf_Sym sym;

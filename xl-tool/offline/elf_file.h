@@ -24,12 +24,16 @@ public:
     ElfFile(const ElfFile&) = delete;
     ElfFile& operator=(const ElfFile&) = delete;
 
-    // Checks the libelf version, opens `path` (O_RDONLY | O_CLOEXEC) and begins reading it with
-    // `cmd` (ELF_C_READ or ELF_C_READ_MMAP). Returns "" on success, else the error text naming the
-    // path: "<path>: libelf is too old" or "<path>: <cannot_open>: <strerror(errno)>". Call once.
-    // A file libelf cannot begin to read still succeeds with elf() == nullptr: the caller's
-    // "not an ELF file" check, which must test elf() for nullptr, reports it.
-    std::string open(const std::string& path, Elf_Cmd cmd, const std::string& cannot_open);
+    // Checks the libelf version, opens `path` (O_RDONLY | O_CLOEXEC | O_NONBLOCK, so that a FIFO
+    // does not block) and begins reading it with `cmd` (ELF_C_READ or ELF_C_READ_MMAP) when it is
+    // a regular file of at most `max_size` bytes. Returns "" on success, else the error text
+    // naming the path: "<path>: libelf is too old", "<path>: <cannot_open>: <strerror(errno)>",
+    // "<path>: not a regular file (<what> expected)" or "<path>: larger than the <what> limit of
+    // <max_size> bytes (<MiB> MiB)". Call once. A file libelf cannot begin to read still succeeds
+    // with elf() == nullptr: the caller's "not an ELF file" check, which must test elf() for
+    // nullptr, reports it.
+    std::string open(const std::string& path, Elf_Cmd cmd, const std::string& cannot_open,
+                     uint64_t max_size = UINT64_MAX, const std::string& what = "ELF file");
 
     int fd() const { return m_fd; }
     Elf* elf() const { return m_elf; }
@@ -61,7 +65,8 @@ struct HypervisorSymbol {
 // Calls `fn`, in symbol-table order, for each symbol of `symtab` (an SHT_SYMTAB section of `elf`
 // whose header is `symtab_sh`) the hypervisor's table holds: a named STT_FUNC, STT_OBJECT or
 // STT_NOTYPE symbol defined in a regular section (not SHN_UNDEF nor a reserved index). Skips
-// symbol 0, unreadable symbols, and everything when the section has no data or no sh_entsize.
+// symbol 0, unreadable symbols, and everything when the section has no data. The count comes
+// from the size of the data read and of an ELF symbol, never from sh_entsize.
 void for_each_hypervisor_symbol(Elf* elf, Elf_Scn* symtab, const GElf_Shdr& symtab_sh,
                                 const std::function<void(const HypervisorSymbol&)>& fn);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -12,6 +13,8 @@
 
 #include "arch/arch.h"
 #include "elf_file.h"
+#include "file_limits.h"
+#include "payload_elf.h"
 #include "payload_info.h"
 
 namespace livepatch::tool::offline {
@@ -20,6 +23,18 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kMaxImageSpan = 1ull << 30;  // allocated sections must fit in 1 GiB
+
+std::string hex(uint64_t v) {
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%#llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+// "section [<index>] '<name>'", as the engine's messages name a section.
+std::string section_label(Elf* elf, size_t shstrndx, Elf_Scn* scn, const GElf_Shdr& sh) {
+    const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
+    return "section [" + std::to_string(elf_ndxscn(scn)) + "] '" + printable(name) + "'";
+}
 
 // Sections that occupy the image's address space (a TLS NOBITS section only describes a template).
 bool occupies(const GElf_Shdr& sh) {
@@ -43,7 +58,8 @@ HypervisorImage::~HypervisorImage() {
 void HypervisorImage::read(const std::string& path) {
     auto fail = [&](const std::string& why) { throw std::runtime_error(path + ": " + why); };
     ElfFile f;
-    if (std::string err = f.open(path, ELF_C_READ_MMAP, "cannot open the hypervisor image"); !err.empty())
+    if (std::string err = f.open(path, ELF_C_READ_MMAP, "cannot open the hypervisor image", kMaxImageFileSize, "image");
+        !err.empty())
         throw std::runtime_error(err);
     Elf* const elf = f.elf();
     GElf_Ehdr eh;
@@ -64,13 +80,19 @@ void HypervisorImage::read(const std::string& path) {
              machine_name(arch::elf_machine()) + " payloads");
 
     // The span of the allocated sections, page aligned at the bottom so page offsets survive.
+    // Every section's end is computed with overflow checks: one whose sh_addr + sh_size wraps
+    // would otherwise shrink the span and be copied far outside the mapping.
     uint64_t lo = UINT64_MAX, hi = 0;
     for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf, scn));) {
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh) || !occupies(sh))
             continue;
+        uint64_t end = 0;
+        if (__builtin_add_overflow(sh.sh_addr, sh.sh_size, &end) || end > UINT64_MAX - kPage)
+            fail(section_label(elf, shstrndx, scn, sh) + ": sh_addr " + hex(sh.sh_addr) + " + sh_size " +
+                 hex(sh.sh_size) + " wraps around the address space");
         lo = std::min<uint64_t>(lo, sh.sh_addr);
-        hi = std::max<uint64_t>(hi, sh.sh_addr + sh.sh_size);
+        hi = std::max<uint64_t>(hi, end);
     }
     if (lo >= hi)
         fail("the image has no allocated sections");
@@ -93,12 +115,18 @@ void HypervisorImage::read(const std::string& path) {
         if (occupies(sh) && sh.sh_type != SHT_NOBITS && sh.sh_size) {
             Elf_Data* d = elf_rawdata(scn, nullptr);
             if (!d || d->d_size != sh.sh_size)
-                fail(std::string("section ") + (name ? name : "?") + ": data outside the file");
-            memcpy(map + (sh.sh_addr - m_link_lo), d->d_buf, d->d_size);
+                fail(section_label(elf, shstrndx, scn, sh) + ": data outside the file");
+            // Inside [m_link_lo, m_link_lo + m_map_size) by the span above; checked again here so
+            // that the copy is bounded by the mapping whatever the headers say.
+            const uint64_t at = sh.sh_addr - m_link_lo;
+            if (sh.sh_addr < m_link_lo || at > m_map_size || d->d_size > m_map_size - at)
+                fail(section_label(elf, shstrndx, scn, sh) + ": outside the image's allocated span");
+            memcpy(map + at, d->d_buf, d->d_size);
         }
         // The patchable text: all of .text in xen-syms; the hosted hypervisor's own section
         // .hypervisor_text when the image has one (what its port::hypervisor_text() returns).
-        if (name && (!strcmp(name, ".hypervisor_text") || (!strcmp(name, ".text") && !m_patchable_section))) {
+        if (name && occupies(sh) &&
+            (!strcmp(name, ".hypervisor_text") || (!strcmp(name, ".text") && !m_patchable_section))) {
             m_text_start = sh.sh_addr;
             m_text_end = sh.sh_addr + sh.sh_size;
             m_patchable_section = !strcmp(name, ".hypervisor_text");
@@ -109,7 +137,7 @@ void HypervisorImage::read(const std::string& path) {
     Elf_Scn* const symtab = find_section(elf, SHT_SYMTAB, &symtab_sh);
     if (!m_text_start)
         fail("the image has no .text section");
-    if (!symtab || !symtab_sh.sh_entsize)
+    if (!symtab)
         fail("the image has no symbol table (a stripped binary cannot be checked against)");
 
     // Symbols as the hypervisor names them (hypervisor/port/hosted/image.cc; Xen's symbols tool).

@@ -25,8 +25,10 @@ namespace livepatch::tool::offline {
 class HypervisorImage {
 public:
     // Reads the image at `path`. Throws std::runtime_error("<path>: <reason>") when the file
-    // cannot be read, is not an ELF64 executable for this build's architecture, or has no symbol
-    // table or no .text.
+    // cannot be read, is not a regular file of at most kMaxImageFileSize bytes (file_limits.h),
+    // is not an ELF64 executable for this build's architecture, has an allocated section whose
+    // sh_addr + sh_size wraps ("section [<i>] '<name>': ... wraps around the address space") or
+    // whose bytes are not in the file, or has no symbol table or no allocated .text.
     static std::unique_ptr<HypervisorImage> load(const std::string& path);
 
     ~HypervisorImage();

@@ -37,6 +37,13 @@ struct ElfContents {
     std::vector<ElfSymbol> symbols;      // index 0 is the null symbol
     // Relocations by the section they patch, then by offset in it.
     std::map<uint32_t, std::map<uint64_t, RelaEntry>> rela;
+    // For function_at: the named, non-section symbols by (section, value), the first STT_FUNC
+    // among them, else the first in table order. Filled by index_symbols().
+    std::map<std::pair<uint16_t, uint64_t>, uint32_t> symbol_at;
+
+    // Fills symbol_at from symbols (once, after they are read): function_at is then a lookup,
+    // not a scan of every symbol for every pointer.
+    void index_symbols();
 
     const SectionInfo* section(const std::string& name) const;
     // The 64-bit pointer field at `offset` of section `index`.

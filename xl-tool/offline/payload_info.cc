@@ -8,9 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <fstream>
-#include <iterator>
-
+#include "file_limits.h"
 #include "payload_elf.h"
 #include "reloc_names.h"
 
@@ -108,9 +106,11 @@ void read_symbols(Elf* elf, ElfContents* out) {
         Elf_Scn* scn = elf_getscn(elf, s.index);
         GElf_Shdr sh;
         Elf_Data* d = scn && gelf_getshdr(scn, &sh) ? elf_getdata(scn, nullptr) : nullptr;
-        if (!d || !sh.sh_entsize)
+        // The count is the data's size over an Elf64_Sym's, whatever sh_entsize says.
+        const size_t sym_size = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+        if (!d || d->d_type != ELF_T_SYM || !sym_size)
             return;
-        const size_t count = sh.sh_size / sh.sh_entsize;
+        const size_t count = d->d_size / sym_size;
         out->symbols.resize(count);
         for (size_t i = 1; i < count; ++i) {
             GElf_Sym sym;
@@ -137,9 +137,12 @@ void read_relocations(Elf* elf, ElfContents* out, PayloadInfo* info) {
         Elf_Scn* scn = elf_getscn(elf, s.index);
         GElf_Shdr sh;
         Elf_Data* d = scn && gelf_getshdr(scn, &sh) ? elf_getdata(scn, nullptr) : nullptr;
-        if (!d || !sh.sh_entsize)
+        // The count is the data's size over a record's, whatever sh_entsize says.
+        const Elf_Type t = s.type == SHT_RELA ? ELF_T_RELA : ELF_T_REL;
+        const size_t rec_size = gelf_fsize(elf, t, 1, EV_CURRENT);
+        if (!d || d->d_type != t || !rec_size)
             continue;
-        const size_t count = sh.sh_size / sh.sh_entsize;
+        const size_t count = d->d_size / rec_size;
         for (size_t i = 0; i < count; ++i) {
             GElf_Rela r{};
             if (s.type == SHT_RELA) {
@@ -180,17 +183,21 @@ void compute_sizes(const ElfContents& elf, PayloadInfo* info) {
 }  // namespace
 
 std::optional<PayloadInfo> read_payload_info(const std::string& path, std::string* error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        *error = path + ": cannot open the file: " + strerror(errno);
+    std::vector<uint8_t> bytes;
+    if (std::string e = read_payload_file(path, &bytes); !e.empty()) {
+        *error = e;
         return std::nullopt;
     }
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return read_payload_info(path, bytes, error);
 }
 
 std::optional<PayloadInfo> read_payload_info(const std::string& path, const std::vector<uint8_t>& bytes,
                                              std::string* error) {
+    if (bytes.size() > kMaxPayloadSize) {
+        *error = path + ": larger than the payload limit of " + std::to_string(kMaxPayloadSize) +
+                 " bytes (2 MiB, Xen's LIVEPATCH_MAX_SIZE)";
+        return std::nullopt;
+    }
     PayloadInfo info;
     info.path = path;
     info.file_size = bytes.size();
@@ -229,6 +236,7 @@ std::optional<PayloadInfo> read_payload_info(const std::string& path, const std:
     elf.machine = eh.e_machine;
     read_sections(h.elf, shstrndx, &elf, &info);
     read_symbols(h.elf, &elf);
+    elf.index_symbols();
     read_relocations(h.elf, &elf, &info);
     for (size_t i = 1; i < elf.symbols.size(); ++i) {
         const ElfSymbol& s = elf.symbols[i];

@@ -66,7 +66,8 @@ struct FuncInfo {
 struct HookInfo {
     std::string section;
     std::string kind;                // "load", "unload", "preapply", ...
-    uint64_t count = 0;              // pointers in the section (size / 8)
+    uint64_t count = 0;              // pointers in the file's bytes of the section (bytes / 8;
+                                     // 0 for NOBITS, whatever its sh_size: see `problems`)
     std::vector<std::string> functions;  // the function each pointer names, "" when unknown
 };
 
@@ -97,11 +98,14 @@ struct PayloadInfo {
     const SectionInfo* find_section(const std::string& name) const;
 };
 
-// Reads the payload at `path`. Returns nullopt and sets *error ("<path>: <reason>") when the file
-// cannot be read or is not an ELF64 object libelf can open.
+// Reads the payload at `path` (read_payload_file: at most kMaxPayloadSize bytes). Returns nullopt
+// and sets *error ("<path>: <reason>") when the file cannot be read, is larger than the payload
+// limit, or is not an ELF64 object libelf can open. Every count comes from the bytes present in
+// the file, never from a header's sh_size or sh_entsize alone.
 std::optional<PayloadInfo> read_payload_info(const std::string& path, std::string* error);
 
-// The same, from bytes already in memory (`path` is only used for messages).
+// The same, from bytes already in memory (`path` is only used for messages); more than
+// kMaxPayloadSize bytes are refused as the file would be.
 std::optional<PayloadInfo> read_payload_info(const std::string& path, const std::vector<uint8_t>& bytes,
                                              std::string* error);
 

@@ -66,7 +66,16 @@ void read_hooks(const ElfContents& elf, PayloadInfo* info) {
         HookInfo h;
         h.section = s.name;
         h.kind = s.name.substr(strlen(kHookPrefix));
-        h.count = s.size / 8;
+        // Only the bytes in the file hold pointers: a NOBITS section (however large its sh_size)
+        // or one whose data cannot be read has none, and the count is bounded by the file.
+        const size_t present = elf.bytes[s.index] ? elf.byte_count[s.index] : 0;
+        if (s.type == SHT_NOBITS)
+            info->problems.push_back(s.name + ": SHT_NOBITS (sh_size " + std::to_string(s.size) +
+                                     "): no hook pointers in the file");
+        else if (present % 8)
+            info->problems.push_back(s.name + ": size " + std::to_string(present) +
+                                     " is not a multiple of a pointer (8)");
+        h.count = present / 8;
         for (uint64_t k = 0; k < h.count; ++k) {
             const PointerField p = elf.pointer_at(s.index, k * 8);
             const std::string fn = elf.function_at(p);
@@ -172,16 +181,22 @@ std::string ElfContents::function_at(const PointerField& p) const {
     uint64_t offset = 0;
     if (!target_of(p, &index, &offset))
         return "";
-    std::string any;
-    for (const ElfSymbol& s : symbols) {
-        if (s.shndx != index || s.value != offset || s.name.empty() || s.type == STT_SECTION)
+    if (index > UINT16_MAX)
+        return "";
+    const auto it = symbol_at.find({static_cast<uint16_t>(index), offset});
+    return it == symbol_at.end() ? "" : symbols[it->second].name;
+}
+
+void ElfContents::index_symbols() {
+    symbol_at.clear();
+    for (size_t i = 0; i < symbols.size(); ++i) {
+        const ElfSymbol& s = symbols[i];
+        if (s.name.empty() || s.type == STT_SECTION)
             continue;
-        if (s.type == STT_FUNC)
-            return s.name;
-        if (any.empty())
-            any = s.name;
+        auto [it, added] = symbol_at.emplace(std::make_pair(s.shndx, s.value), static_cast<uint32_t>(i));
+        if (!added && s.type == STT_FUNC && symbols[it->second].type != STT_FUNC)
+            it->second = static_cast<uint32_t>(i);
     }
-    return any;
 }
 
 void read_records(const ElfContents& elf, PayloadInfo* info) {

@@ -48,10 +48,7 @@ Status PayloadLoader::build_symbol_table() noexcept {
 
     m_payload.m_symbols = LP_TRY(OwnedArray<PayloadSymbol>::make(count));
     m_payload.m_symbol_names = LP_TRY(OwnedArray<char>::make(names_len));
-    size_t cap = 16;
-    while (cap < 2 * count)
-        cap *= 2;
-    m_payload.m_symbols_by_name = LP_TRY(OwnedArray<uint32_t>::make(cap));
+    OwnedArray<PayloadSymbolKey> keys = LP_TRY(OwnedArray<PayloadSymbolKey>::make(count));
 
     // The replacement addresses, sorted once: "is this symbol some record's new_addr?" is then a
     // binary search rather than a scan of every record.
@@ -72,7 +69,7 @@ Status PayloadLoader::build_symbol_table() noexcept {
         return lo < new_addrs.size() && new_addrs[lo] == v;
     };
 
-    size_t n = 0, pos = 0;
+    size_t n = 0, pos = 0, nkeys = 0;
     for (uint32_t i = 1; i < nsym; ++i) {
         if (!keep[i])
             continue;
@@ -92,12 +89,23 @@ Status PayloadLoader::build_symbol_table() noexcept {
         if (ps.new_symbol && (port::symbol_by_name(copy) || m_loaded.find_new_symbol(copy)))
             return err(Errc::kEEXIST, "new symbol already exists in the hypervisor or a loaded payload")
                 .symbol(i, name);
-        size_t b = str_hash(copy) & (cap - 1);
-        while (m_payload.m_symbols_by_name[b])
-            b = (b + 1) & (cap - 1);
-        m_payload.m_symbols_by_name[b] = static_cast<uint32_t>(n + 1);
+        if (ps.new_symbol)
+            keys[nkeys++] = {str_hash(copy), static_cast<uint32_t>(n)};
         ++n;
     }
+
+    // The name index: new symbols sorted by (hash, name, index). O(n log n) however many symbols
+    // share a name (Xen keeps such duplicates, and so does the engine: a lookup finds the first).
+    const PayloadSymbol* const syms = m_payload.m_symbols.data();
+    heap_sort(keys.data(), nkeys, [syms](const PayloadSymbolKey& a, const PayloadSymbolKey& b) {
+        if (a.hash != b.hash)
+            return a.hash < b.hash;
+        const int c = str_cmp(syms[a.index].name, syms[b.index].name);
+        return c != 0 ? c < 0 : a.index < b.index;
+    });
+    m_payload.m_new_symbols = LP_TRY(OwnedArray<PayloadSymbolKey>::make(nkeys));
+    for (size_t k = 0; k < nkeys; ++k)
+        m_payload.m_new_symbols[k] = keys[k];
 
     m_payload.m_uses = LP_TRY(OwnedArray<Payload*>::make(m_nuses));
     for (size_t k = 0; k < m_nuses; ++k)

@@ -16,17 +16,21 @@ bool BuildId::equals(const uint8_t* other, uint32_t other_len) const noexcept {
 }
 
 const PayloadSymbol* Payload::find_new_symbol(const char* name) const noexcept {
-    const size_t cap = m_symbols_by_name.size();
-    if (!cap)
-        return nullptr;
-    // Equal names may repeat (statics of different files): every one sits on the probe chain,
-    // and a new symbol among them wins.
-    for (size_t b = str_hash(name) & (cap - 1); m_symbols_by_name[b]; b = (b + 1) & (cap - 1)) {
-        const PayloadSymbol& e = m_symbols[m_symbols_by_name[b] - 1];
-        if (e.new_symbol && str_eq(e.name, name))
-            return &e;
+    const uint64_t h = str_hash(name);
+    // Lower bound of (h, name) in the (hash, name, index) order: the first entry not before it.
+    size_t lo = 0, hi = m_new_symbols.size();
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const PayloadSymbolKey& k = m_new_symbols[mid];
+        if (k.hash < h || (k.hash == h && str_cmp(m_symbols[k.index].name, name) < 0))
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return nullptr;
+    if (lo == m_new_symbols.size())
+        return nullptr;
+    const PayloadSymbolKey& k = m_new_symbols[lo];
+    return k.hash == h && str_eq(m_symbols[k.index].name, name) ? &m_symbols[k.index] : nullptr;
 }
 
 const PayloadSymbol* Payload::find_symbol_by_address(uint64_t addr) const noexcept {

@@ -24,6 +24,14 @@ struct PayloadSymbol {
     bool new_symbol;   // not a replacement (new_addr) of some function: others may link to it
 };
 
+// One entry of a payload's name index: a new symbol (PayloadSymbol::new_symbol) and the hash of
+// its name. The index is sorted by (hash, name, index), so that a lookup is a binary search and,
+// among equal names, finds the first in the payload's table as Xen's linear scan does.
+struct PayloadSymbolKey {
+    uint64_t hash;   // str_hash(name)
+    uint32_t index;  // into Payload::m_symbols
+};
+
 // A region of the payload allocation with one permission.
 struct Region {
     uint8_t* base = nullptr;
@@ -117,7 +125,9 @@ public:
         return index < m_section_addr.size() ? m_section_addr[index] : 0;
     }
 
-    // The new symbol called `name` (exact match), or nullptr.
+    // The new symbol called `name` (exact match; the first of the payload's table when several
+    // share it, as Xen's livepatch_symbols_lookup_by_name), or nullptr. O(log n) in the number
+    // of new symbols, however many share a name.
     const PayloadSymbol* find_new_symbol(const char* name) const noexcept;
     // The symbol containing `addr`, or nullptr.
     const PayloadSymbol* find_symbol_by_address(uint64_t addr) const noexcept;
@@ -155,7 +165,7 @@ private:
     Span<const char> m_modinfo;
     OwnedArray<uint64_t> m_section_addr;
     OwnedArray<PayloadSymbol> m_symbols;
-    OwnedArray<uint32_t> m_symbols_by_name;  // open addressing on names: m_symbols index + 1, or 0
+    OwnedArray<PayloadSymbolKey> m_new_symbols;  // the new symbols, sorted (PayloadSymbolKey)
     OwnedArray<char> m_symbol_names;
     bool m_safe_to_reapply = false;
     port::PayloadRegion m_region = {};

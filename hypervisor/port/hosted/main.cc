@@ -10,6 +10,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "guest.h"
 #include "guest_probe.h"
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
     double status_every = 0;
     uint32_t max_payloads = livepatch::Engine::kDefaultMaxPayloads;
     uint64_t max_payload_mib = livepatch::Engine::kDefaultMaxBytes >> 20;
+    std::vector<unsigned> allow_uids;
     opts.add_options()("help,h", "show this help")(
         "cpus,c", po::value<unsigned>(&cpus)->default_value(0),
         "pCPUs to start (0: one per online CPU; more than the cores oversubscribes)")(
@@ -49,7 +51,9 @@ int main(int argc, char** argv) {
         "max-payloads", po::value<uint32_t>(&max_payloads)->default_value(max_payloads),
         "most payloads loaded at once; UPLOAD past it fails with ENOSPC (0: no limit)")(
         "max-payload-mib", po::value<uint64_t>(&max_payload_mib)->default_value(max_payload_mib),
-        "most MiB of payload memory loaded at once; UPLOAD past it fails with ENOMEM (0: no limit)");
+        "most MiB of payload memory loaded at once; UPLOAD past it fails with ENOMEM (0: no limit)")(
+        "allow-uid", po::value<std::vector<unsigned>>(&allow_uids)->composing(),
+        "also serve this user on the control socket (besides root and the server's own user; repeatable)");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -81,7 +85,9 @@ int main(int argc, char** argv) {
     co.ctx = &stats;
     set_observed_guests(&stats);  // the control socket's guest requests (guest-probe)
 
-    if (!start_server(socket_path))
+    ServerOptions server_opts;
+    server_opts.allow_uids.assign(allow_uids.begin(), allow_uids.end());
+    if (!start_server(socket_path, server_opts))
         return 1;
     start_cpus(co);
 

@@ -1,11 +1,15 @@
 // The control socket server of the hosted hypervisor (protocol: wire_protocol.h) and the detail
 // query. One thread accepts; each connection gets its own thread, at most kMaxConnections at a
-// time. A request's bytes become the caller's guest memory for the duration of its sysctl.
+// time; when the table is full the connection idle the longest is closed to make room. Idle
+// connections time out; reading a request and writing its reply each have a deadline (the wait
+// for the engine in between has none). Every wait is a poll() or a blocking lock: no thread spins.
+// A request's bytes become the caller's guest memory for the duration of its sysctl.
 #include "server.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,13 +38,20 @@ namespace livepatch::hosted {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 constexpr unsigned kMaxConnections = 16;
-constexpr int kStallTimeoutMs = 10000;  // silence inside a request (or a stuck reader) ends it
-constexpr auto kSlotWait = std::chrono::milliseconds(100);  // a full server waits this long
+constexpr auto kSlotWait = std::chrono::milliseconds(100);      // a full server with no idle peer
+constexpr auto kEvictionWait = std::chrono::milliseconds(2000);  // an evicted peer's thread to end
 
 struct Connection {
     int fd = -1;  // closed (and set to -1) by its own thread, under Server::lock
     bool done = false;
+    bool idle = true;      // waiting for the first byte of a request
+    bool evicted = false;  // closed by the acceptor to make room (only ever while idle)
+    bool allowed = false;  // SO_PEERCRED: root, the server's uid or an allowed uid
+    uid_t uid = 0;
+    Clock::time_point idle_since;
     std::thread thread;
 };
 
@@ -56,25 +67,53 @@ struct Server {
     std::thread acceptor;
     std::list<Connection> conns;  // stable addresses: each thread holds its own element
     unsigned active = 0;
+    ServerOptions options;  // under lock
 };
 
 Server g_server;
 
+// Control threads wait for the engine here, on a blocking mutex, so that at most one of them at a
+// time waits on the engine's spinning lock; the others sleep.
+std::mutex g_engine_gate;
+
 int32_t rc_of(Errc e) { return to_xen_rc(e); }
 
-// Reads exactly `n` bytes. The first byte of a request may take forever (an idle connection);
-// after that the peer must keep sending. False on EOF, error, timeout or shutdown.
-bool read_exact(int fd, void* buf, size_t n, bool request_start) {
-    auto* p = static_cast<uint8_t*>(buf);
-    size_t got = 0;
-    while (got < n) {
-        pollfd pfd{fd, POLLIN, 0};
-        const int r = poll(&pfd, 1, request_start && got == 0 ? -1 : kStallTimeoutMs);
+ServerOptions current_options() {
+    std::lock_guard<std::mutex> g(g_server.lock);
+    return g_server.options;
+}
+
+// Milliseconds left until `deadline` (rounded up), 0 when it has passed.
+int ms_left(Clock::time_point deadline) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : static_cast<int>(left);
+}
+
+// Waits until `fd` is ready for `events` or `deadline` passes; false on timeout, error or hang-up
+// without data.
+bool wait_ready(int fd, short events, Clock::time_point deadline) {
+    for (;;) {
+        const int left = ms_left(deadline);
+        if (left == 0)
+            return false;
+        pollfd pfd{fd, events, 0};
+        const int r = poll(&pfd, 1, left);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             return false;
-        const ssize_t k = recv(fd, p + got, n - got, 0);
+        return (pfd.revents & events) != 0;
+    }
+}
+
+// Reads exactly `n` bytes by `deadline`. False on EOF, error, deadline or shutdown.
+bool read_exact(int fd, void* buf, size_t n, Clock::time_point deadline) {
+    auto* p = static_cast<uint8_t*>(buf);
+    size_t got = 0;
+    while (got < n) {
+        if (!wait_ready(fd, POLLIN, deadline))
+            return false;
+        const ssize_t k = recv(fd, p + got, n - got, MSG_DONTWAIT);
         if (k > 0)
             got += static_cast<size_t>(k);
         else if (k == 0 || (errno != EINTR && errno != EAGAIN))
@@ -83,12 +122,18 @@ bool read_exact(int fd, void* buf, size_t n, bool request_start) {
     return true;
 }
 
-bool write_all(int fd, const void* buf, size_t n) {
+// Writes all `n` bytes by `deadline` (a peer that does not read cannot hold the thread).
+bool write_all(int fd, const void* buf, size_t n, Clock::time_point deadline) {
     auto* p = static_cast<const uint8_t*>(buf);
     while (n) {
-        const ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        const ssize_t k = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0 && errno == EAGAIN) {
+            if (!wait_ready(fd, POLLOUT, deadline))
+                return false;
+            continue;
+        }
         if (k <= 0)
             return false;
         p += k;
@@ -97,58 +142,96 @@ bool write_all(int fd, const void* buf, size_t n) {
     return true;
 }
 
-bool send_response(int fd, int32_t rc, uint32_t arena_len) {
+// One reply: the header then up to two bodies, all within one I/O deadline from now.
+bool reply(int fd, int32_t rc, uint32_t arena_len, const void* a = nullptr, size_t alen = 0,
+           const void* b = nullptr, size_t blen = 0) {
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(current_options().io_deadline_ms);
     const wire::WireResponse r{wire::kMagic, rc, arena_len, 0};
-    return write_all(fd, &r, sizeof r);
+    return write_all(fd, &r, sizeof r, deadline) && (!alen || write_all(fd, a, alen, deadline)) &&
+           (!blen || write_all(fd, b, blen, deadline));
 }
 
 int32_t detail(const char* name, std::string* json);
 
-// Serves one request; false when the connection must end.
-bool serve_request(int fd, std::vector<uint8_t>& arena) {
+// Serves one request whose first byte has arrived; false when the connection must end.
+bool serve_request(int fd, std::vector<uint8_t>& arena, bool allowed) {
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(current_options().io_deadline_ms);
     wire::WireRequest req;
-    if (!read_exact(fd, &req, sizeof req, true))
+    if (!read_exact(fd, &req, sizeof req, deadline))
         return false;
     const bool malformed = req.magic != wire::kMagic || req.version != wire::kVersion || req.reserved ||
                            (req.kind != wire::kSysctl && req.kind != wire::kDetail && req.kind != wire::kGuest);
     const int32_t bad = malformed ? rc_of(Errc::kEINVAL) : req.arena_len > wire::kMaxArena ? rc_of(Errc::kE2BIG) : 0;
     if (bad) {
-        send_response(fd, bad, 0);
+        reply(fd, bad, 0);
         return false;
     }
 
     xen_sysctl op;
-    if (req.kind == wire::kSysctl && !read_exact(fd, &op, sizeof op, false))
+    if (req.kind == wire::kSysctl && !read_exact(fd, &op, sizeof op, deadline))
         return false;
     arena.resize(req.arena_len);
-    if (req.arena_len && !read_exact(fd, arena.data(), req.arena_len, false))
+    if (req.arena_len && !read_exact(fd, arena.data(), req.arena_len, deadline))
         return false;
+    if (!allowed) {
+        reply(fd, rc_of(Errc::kEPERM), 0);  // as Xen's XSM check answers an unprivileged caller
+        return false;
+    }
 
     if (req.kind == wire::kSysctl) {
-        const int32_t rc = serve_sysctl(&op, arena.data(), req.arena_len);
-        return send_response(fd, rc, req.arena_len) && write_all(fd, &op, sizeof op) &&
-               write_all(fd, arena.data(), req.arena_len);
+        int32_t rc;
+        {
+            std::lock_guard<std::mutex> g(g_engine_gate);
+            rc = serve_sysctl(&op, arena.data(), req.arena_len);
+        }
+        return reply(fd, rc, req.arena_len, &op, sizeof op, arena.data(), req.arena_len);
     }
 
     // kDetail, kGuest: exactly one NUL, at the end.
     const size_t len = req.arena_len;
     if (!len || arena[len - 1] || memchr(arena.data(), 0, len - 1))
-        return send_response(fd, rc_of(Errc::kEINVAL), 0);
+        return reply(fd, rc_of(Errc::kEINVAL), 0);
     std::string json;
     const char* word = reinterpret_cast<const char*>(arena.data());
-    const int32_t rc = req.kind == wire::kDetail ? detail(word, &json) : guest_request(word, &json);
+    int32_t rc;
+    {
+        std::lock_guard<std::mutex> g(g_engine_gate);
+        rc = req.kind == wire::kDetail ? detail(word, &json) : guest_request(word, &json);
+    }
     if (rc)
-        return send_response(fd, rc, 0);
-    return send_response(fd, 0, static_cast<uint32_t>(json.size())) && write_all(fd, json.data(), json.size());
+        return reply(fd, rc, 0);
+    return reply(fd, 0, static_cast<uint32_t>(json.size()), json.data(), json.size());
+}
+
+// Waits, idle, for the first byte of the next request. False when the connection must end: the
+// peer closed it, it stayed idle past the idle timeout, or the acceptor evicted it.
+bool await_request(Connection* c, int fd) {
+    const auto idle = std::chrono::milliseconds(current_options().idle_timeout_ms);
+    {
+        std::lock_guard<std::mutex> g(g_server.lock);
+        c->idle = true;
+        c->idle_since = Clock::now();
+        if (c->evicted)
+            return false;
+    }
+    const bool ready = wait_ready(fd, POLLIN, Clock::now() + idle);
+    std::lock_guard<std::mutex> g(g_server.lock);
+    if (!ready || c->evicted)
+        return false;
+    c->idle = false;  // from here the acceptor leaves it alone
+    return true;
 }
 
 void serve_connection(Connection* c) {
     const int fd = c->fd;
-    const timeval tv{kStallTimeoutMs / 1000, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (!c->allowed)
+        fprintf(stderr,
+                "hosted-hypervisor: control socket: uid %u is not allowed (root and the server's user are; "
+                "see --allow-uid): its requests get -EPERM\n",
+                static_cast<unsigned>(c->uid));
     try {
         std::vector<uint8_t> arena;
-        while (serve_request(fd, arena)) {
+        while (await_request(c, fd) && serve_request(fd, arena, c->allowed)) {
         }
     } catch (const std::exception& e) {
         fprintf(stderr, "hosted-hypervisor: control connection dropped: %s\n", e.what());
@@ -175,6 +258,38 @@ void reap() {
     }
 }
 
+// Closes the connection idle the longest, if any is idle; its thread then ends. Lock held.
+bool evict_oldest_idle() {
+    Connection* oldest = nullptr;
+    for (Connection& c : g_server.conns) {
+        if (!c.done && c.idle && !c.evicted && c.fd >= 0 && (!oldest || c.idle_since < oldest->idle_since))
+            oldest = &c;
+    }
+    if (!oldest)
+        return false;
+    oldest->evicted = true;
+    shutdown(oldest->fd, SHUT_RDWR);  // wakes its thread, which closes it
+    return true;
+}
+
+// SO_PEERCRED: the peer's uid, and whether it may use the socket.
+bool peer_allowed(int fd, uid_t* uid) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
+        *uid = static_cast<uid_t>(-1);
+        return false;
+    }
+    *uid = cred.uid;
+    if (cred.uid == 0 || cred.uid == geteuid())
+        return true;
+    for (uid_t u : g_server.options.allow_uids) {
+        if (u == cred.uid)
+            return true;
+    }
+    return false;
+}
+
 void accept_loop() {
     for (;;) {
         pollfd p[2] = {{g_server.listen_fd, POLLIN, 0}, {g_server.wake[0], POLLIN, 0}};
@@ -194,8 +309,10 @@ void accept_loop() {
         std::unique_lock<std::mutex> l(g_server.lock);
         reap();
         if (g_server.active >= kMaxConnections) {
-            // A connection that is just ending frees its slot soon; anything else is refused.
-            g_server.changed.wait_for(l, kSlotWait,
+            // Make room by closing the connection idle the longest; with none idle, a connection
+            // that is just ending may still free its slot in a moment.
+            const bool evicted = evict_oldest_idle();
+            g_server.changed.wait_for(l, evicted ? kEvictionWait : kSlotWait,
                                       [] { return g_server.stopping || g_server.active < kMaxConnections; });
             reap();
         }
@@ -206,6 +323,8 @@ void accept_loop() {
         try {
             Connection& c = g_server.conns.emplace_back();
             c.fd = fd;
+            c.allowed = peer_allowed(fd, &c.uid);
+            c.idle_since = Clock::now();
             ++g_server.active;
             c.thread = std::thread(serve_connection, &c);
         } catch (const std::exception& e) {
@@ -236,9 +355,34 @@ bool fail_start(const std::string& path, int fd, const std::string& what) {
     return false;
 }
 
+// "" when the directory holding `path` is private enough for the socket: owned by root or by
+// us, and writable by nobody else unless sticky (then nobody else can rename or remove our
+// socket). Else the reason.
+std::string parent_problem(const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0)
+        return dir + ": " + strerror(errno);
+    if (!S_ISDIR(st.st_mode))
+        return dir + " is not a directory";
+    if (st.st_uid != 0 && st.st_uid != geteuid())
+        return dir + " belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+        return dir + " is writable by other users (and not sticky): use a private directory";
+    return "";
+}
+
 }  // namespace
 
-bool start_server(const std::string& path) {
+ServerOptions server_options() { return current_options(); }
+
+void set_server_options(const ServerOptions& options) {
+    std::lock_guard<std::mutex> g(g_server.lock);
+    g_server.options = options;
+}
+
+bool start_server(const std::string& path, const ServerOptions& options) {
     std::lock_guard<std::mutex> g(g_server.lock);
     if (g_server.running)
         return fail_start(path, -1, "the server is already running");
@@ -249,6 +393,8 @@ bool start_server(const std::string& path) {
     memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     if (!make_parent_dirs(path))
         return false;
+    if (std::string why = parent_problem(path); !why.empty())
+        return fail_start(path, -1, why);
 
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
@@ -265,14 +411,22 @@ bool start_server(const std::string& path) {
             return fail_start(path, fd, "another server is listening on it");
         unlink(path.c_str());  // stale
     }
-    const mode_t old_mask = umask(0177);  // the socket never exists with wider permissions
+    // bind() creates the node with mode 0777 & ~umask: 0600 from the start, so it is never
+    // chmod'ed afterwards (a chmod by path would follow a symlink swapped in after the bind).
+    // bind() itself does not follow a symlink at the last component (it fails EADDRINUSE).
+    const mode_t old_mask = umask(0177);
     const int bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     const int bind_errno = errno;
     umask(old_mask);
     if (bound != 0)
         return fail_start(path, fd, std::string("bind: ") + strerror(bind_errno));
-    if (chmod(path.c_str(), 0600) != 0 || lstat(path.c_str(), &st) != 0 || listen(fd, 64) != 0 ||
-        pipe2(g_server.wake, O_CLOEXEC) != 0) {
+    // What bind created, checked without following links: our socket, mode 0600.
+    if (lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 07777) != 0600) {
+        unlink(path.c_str());
+        return fail_start(path, fd, "the socket bind created is not a mode 0600 socket of ours");
+    }
+    if (listen(fd, 64) != 0 || pipe2(g_server.wake, O_CLOEXEC) != 0) {
         const std::string err = strerror(errno);
         unlink(path.c_str());
         return fail_start(path, fd, err);
@@ -280,6 +434,7 @@ bool start_server(const std::string& path) {
     g_server.path = path;
     g_server.listen_fd = fd;
     g_server.inode = st.st_ino;
+    g_server.options = options;
     g_server.stopping = false;
     g_server.running = true;
     g_server.acceptor = std::thread(accept_loop);
@@ -307,6 +462,7 @@ void stop_server() {
 
     l.lock();
     g_server.conns.clear();
+    g_server.active = 0;
     close(g_server.listen_fd);
     close(g_server.wake[0]);
     close(g_server.wake[1]);

@@ -2,8 +2,12 @@
 // Xen's ABI, the per-payload detail query and the guest observation requests) on a hosted
 // hypervisor. Shared by the server and the clients (xen-livepatch, guest-probe, the tests).
 //
-// A Unix stream socket, mode 0600 (root only). One request, one response, in order, any number
-// per connection. All integers little-endian (host order on the supported hosts).
+// A Unix stream socket, mode 0600, in a private directory. The server checks each peer with
+// SO_PEERCRED: root and the server's own user are served, other users only when allowed
+// (hosted-hypervisor --allow-uid); any other peer's requests are read and answered with rc
+// -EPERM (Xen's answer to an unprivileged sysctl caller), then the connection is closed.
+// One request, one response, in order, any number per connection. All integers little-endian
+// (host order on the supported hosts).
 //
 //   request:  WireRequest, then
 //               kind kSysctl: struct xen_sysctl (136 bytes), then `arena_len` bytes of guest memory
@@ -21,7 +25,12 @@
 //
 // Bad requests (wrong magic or version, unknown kind, arena larger than kMaxArena) get a
 // WireResponse with rc -EINVAL (or -E2BIG for the size) and the connection is closed. A peer that
-// closes mid-request, or stalls for 10 s, is simply disconnected.
+// closes mid-request is simply disconnected, and so is one that does not send a whole request
+// within the I/O deadline (10 s by default, from its first byte) or read the whole reply within
+// it; the time a request waits for the engine does not count. A connection with no request in
+// progress is closed after the idle timeout (60 s by default), and, when all 16 connection slots
+// are taken, the one idle the longest is closed to make room for a new one
+// (hypervisor/port/hosted/server.h, ServerOptions).
 #pragma once
 
 #include <stdint.h>
