@@ -154,6 +154,14 @@ std::string diagnose_action(Backend& b, const std::string& name, uint32_t cmd, u
         return apply_refused(b, name, *d, flags);
     if (cmd == kActionReplace && rc == -EINVAL)
         return replace_refused(name, *d);
+    // A pre hook's veto is the hypercall's rc (as in Xen): name the hook when it may be the cause.
+    if ((cmd == kActionApply || cmd == kActionRevert) && rc != -EBUSY) {
+        const Json hooks = d->contains("hooks") ? (*d)["hooks"] : Json::object();
+        const char* pre = cmd == kActionRevert ? "prerevert" : "preapply";
+        if (flag(hooks, pre))
+            return std::string("the ") + pre + " hook of " + name + " vetoed the action with " + errno_name(rc) +
+                   " (or another check refused it); nothing was changed";
+    }
     if (cmd == kActionRevert && rc == -EBUSY) {
         const std::vector<Applied> others = applied_payloads(b, name);
         if (others.empty())

@@ -306,8 +306,9 @@ TEST_CASE("refusals keep Xen's rc: expectation, dependency, out-of-order revert,
     CHECK(action("expect_bad", LIVEPATCH_ACTION_APPLY) == to_xen_rc(Errc::kEINVAL));
     CHECK(state_of("expect_bad") == kStateChecked);
 
-    // Hook veto: the hypercall returns 0, the status carries the hook's rc (-EPERM).
-    CHECK(action("veto", LIVEPATCH_ACTION_APPLY) == 0);
+    // Hook veto: the hypercall returns the hook's rc (-EPERM), and so does the status (Xen 4.17.5
+    // xen/common/livepatch.c:2057-2065).
+    CHECK(action("veto", LIVEPATCH_ACTION_APPLY) == -1);
     xen_livepatch_status st{};
     REQUIRE(get("veto", &st) == 0);
     CHECK(st.rc == -1);

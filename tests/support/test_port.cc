@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <stdexcept>
 
 #include "arch/arch.h"
@@ -66,6 +68,9 @@ void TestHypervisor::reset() {
     m_table = nullptr;
     m_build_id = default_build_id();
     fail_zalloc_at = fail_payload_alloc_at = fail_protect_at = -1;
+    fail_text_write_begin = 0;
+    m_fault_addr = m_fault_len = 0;
+    text_window = TextWindow{};
     m_log.clear();
     m_protect_calls.clear();
 }
@@ -198,6 +203,9 @@ bool TestHypervisor::port_symbol_by_address(uint64_t addr, uint64_t* start, uint
 
 void TestHypervisor::port_log(int level, const char* msg) {
     static const char* const kLevels[] = {"error", "warning", "info", "debug"};
+    // The race tests log from a rendezvous master and a control thread at once.
+    static std::mutex lock;
+    std::lock_guard<std::mutex> g(lock);
     m_log.push_back(std::string(kLevels[level & 3]) + ": " + msg);
     if (getenv("LP_TEST_VERBOSE"))
         fprintf(stderr, "[port] %s\n", m_log.back().c_str());
@@ -259,8 +267,16 @@ void cpu_relax() noexcept {
     asm volatile("yield" ::: "memory");
 #endif
 }
-unsigned long irq_save() noexcept { return 0; }
-void irq_restore(unsigned long) noexcept {}
+// The test's threads are not CPUs a rendezvous waits for: let the lock holder run.
+void lock_wait_hint() noexcept { sched_yield(); }
+// Interrupts are a per-thread flag: the text-write window checks it was opened by a rendezvous.
+thread_local bool t_irqs_off = false;
+unsigned long irq_save() noexcept {
+    const unsigned long was = t_irqs_off;
+    t_irqs_off = true;
+    return was;
+}
+void irq_restore(unsigned long flags) noexcept { t_irqs_off = flags != 0; }
 void mask_nmi() noexcept {}
 void unmask_nmi() noexcept {}
 uint64_t now_ns() noexcept {
@@ -269,21 +285,41 @@ uint64_t now_ns() noexcept {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 int safety_check() noexcept { return 0; }
-int text_write_begin() noexcept { return 0; }
+int text_write_begin() noexcept {
+    test::TestHypervisor::TextWindow& w = hv().text_window;
+    ++w.begins;
+    if (!t_irqs_off)
+        ++w.outside_rendezvous;
+    if (hv().fail_text_write_begin)
+        return hv().fail_text_write_begin;
+    w.open = true;
+    return 0;
+}
 void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept {
+    if (!hv().text_window.open)
+        ++hv().text_window.writes_while_closed;
     arch::patch_text(addr, bytes, len);  // x86-64: memcpy; arm64: word stores and cache maintenance
 }
-void text_write_end() noexcept {}
+void text_write_end() noexcept {
+    test::TestHypervisor::TextWindow& w = hv().text_window;
+    ++w.ends;
+    if (!t_irqs_off)
+        ++w.outside_rendezvous;
+    w.open = false;
+}
 void post_action() noexcept {}
 // Guest handles are plain pointers in the test process.
+bool guest_handle_okay(uint64_t handle, uint64_t offset, uint64_t len) noexcept {
+    return len == 0 || (handle && handle + offset >= handle && handle + offset + len >= handle + offset);
+}
 bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept {
-    if (!handle)
+    if (!handle || hv().guest_faults(handle + offset, len))
         return false;
     memcpy(dst, reinterpret_cast<const uint8_t*>(handle) + offset, len);
     return true;
 }
 bool copy_to_guest(uint64_t handle, uint64_t offset, const void* src, uint64_t len) noexcept {
-    if (!handle)
+    if (!handle || hv().guest_faults(handle + offset, len))
         return false;
     memcpy(reinterpret_cast<uint8_t*>(handle) + offset, src, len);
     return true;

@@ -56,6 +56,30 @@ public:
     long fail_zalloc_at = -1;
     long fail_payload_alloc_at = -1;
     long fail_protect_at = -1;
+    // port::text_write_begin fails with this positive errno (0: it succeeds).
+    int fail_text_write_begin = 0;
+
+    // Guest memory that is in range (port::guest_handle_okay accepts it) but faults when copied
+    // (copy_from_guest / copy_to_guest fail): [addr, addr + len). reset() clears it.
+    void set_guest_fault(uint64_t addr, uint64_t len) {
+        m_fault_addr = addr;
+        m_fault_len = len;
+    }
+    bool guest_faults(uint64_t addr, uint64_t len) const {
+        return m_fault_len && len && addr < m_fault_addr + m_fault_len && m_fault_addr < addr + len;
+    }
+
+    // The text-write window since the last reset(): text_write_begin/_end calls, those made with
+    // interrupts on (not by a rendezvous master inside its window), and text writes made while
+    // the window was not open. Written by the CPU that runs the rendezvous.
+    struct TextWindow {
+        long begins = 0;
+        long ends = 0;
+        long outside_rendezvous = 0;
+        long writes_while_closed = 0;
+        bool open = false;
+    };
+    TextWindow text_window;
 
     // Allocations not yet freed (zalloc blocks, payload page ranges).
     long live_zallocs() const { return m_live_zallocs; }
@@ -100,6 +124,7 @@ private:
     long m_live_zallocs = 0;
     long m_live_payload_allocs = 0;
     long m_total_zallocs = 0;
+    uint64_t m_fault_addr = 0, m_fault_len = 0;
 };
 
 // The one fake hypervisor of the test process.

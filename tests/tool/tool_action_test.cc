@@ -147,14 +147,14 @@ TEST_CASE("a stacked pair: the second applies on the first; revert must go top f
                          ", but APPLY needs the hypervisor's build-id") != std::string::npos);
 }
 
-TEST_CASE("a pre-apply hook veto: accepted, then 'failed' with the status rc and the hook named") {
+TEST_CASE("a pre-apply hook veto: the hypercall fails with the hook's rc, and the hook is named") {
     Hypervisor hv;
     upload(hv, "veto");
     const Run r = hv.tool({"apply", "veto"});
     CHECK(r.code == 1);
     CHECK(r.out == "Applying veto... failed\n");
     CHECK(r.err.rfind("Error 1: Operation not permitted\n", 0) == 0);
-    CHECK(r.err.find("APPLY did not complete: EPERM (1, Operation not permitted): the preapply hook of veto "
+    CHECK(r.err.find("APPLY failed: EPERM (1, Operation not permitted): the preapply hook of veto "
                      "vetoed the action with EPERM") != std::string::npos);
 }
 

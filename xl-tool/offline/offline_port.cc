@@ -146,6 +146,7 @@ bool cpu_maps_get() noexcept { return true; }
 void cpu_maps_put() noexcept {}
 void kick_cpus() noexcept {}
 void cpu_relax() noexcept {}
+void lock_wait_hint() noexcept {}  // one thread: the lock is never contended
 unsigned long irq_save() noexcept { return 0; }
 void irq_restore(unsigned long) noexcept {}
 void mask_nmi() noexcept {}
@@ -165,5 +166,6 @@ void post_action() noexcept {}
 
 bool copy_from_guest(void*, uint64_t, uint64_t, uint64_t) noexcept { return false; }
 bool copy_to_guest(uint64_t, uint64_t, const void*, uint64_t) noexcept { return false; }
+bool guest_handle_okay(uint64_t, uint64_t, uint64_t len) noexcept { return len == 0; }
 
 }  // namespace livepatch::port

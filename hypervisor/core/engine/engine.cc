@@ -89,14 +89,56 @@ int32_t check_expectations(const Payload& p) noexcept {
     return 0;
 }
 
+void Engine::set_limits(const Limits& limits) noexcept {
+    SpinGuard g(m_lock);
+    m_limits = limits;
+}
+
+Engine::Limits Engine::limits() const noexcept {
+    SpinGuard g(m_lock);
+    return m_limits;
+}
+
+uint64_t Engine::payload_bytes(const Payload& p) noexcept { return p.text().size + p.rw().size + p.ro().size; }
+
+int32_t Engine::check_count(const char* name) const noexcept {
+    const uint32_t max = m_limits.max_payloads;
+    if (!max || m_payloads.count() < max)
+        return 0;
+    char line[256];
+    TextBuilder t(line, sizeof line);
+    t.str("livepatch: ").str(name).str(": refused: ").dec(m_payloads.count()).str(" payloads are loaded, the limit is ").dec(max);
+    port::log(port::LogLevel::error, line);
+    return to_xen_rc(Errc::kENOSPC);
+}
+
+int32_t Engine::check_upload(const char* name) noexcept {
+    SpinGuard g(m_lock);
+    if (m_payloads.find(name))
+        return to_xen_rc(Errc::kEEXIST);
+    return check_count(name);
+}
+
 Status Engine::upload(const char* name, Bytes file) noexcept {
     SpinGuard g(m_lock);
     if (m_payloads.find(name))
         return fail(Errc::kEEXIST, "a payload with this name is already loaded").payload(name);
+    if (check_count(name))
+        return fail(Errc::kENOSPC, "the payload count limit is reached").payload(name);
     Owned<Payload> p = LP_TRY(load_payload(name, file, m_payloads));
+    const uint64_t bytes = payload_bytes(*p);
+    if (m_limits.max_bytes && (bytes > m_limits.max_bytes || m_loaded_bytes > m_limits.max_bytes - bytes)) {
+        char line[256];
+        TextBuilder t(line, sizeof line);
+        t.str("livepatch: ").str(name).str(": refused: its ").dec(bytes).str(" bytes would bring loaded payloads to ")
+            .dec(m_loaded_bytes + bytes).str(" bytes, the limit is ").dec(m_limits.max_bytes);
+        port::log(port::LogLevel::error, line);
+        return fail(Errc::kENOMEM, "the payload memory limit is reached").payload(name);
+    }
     p->m_state = kStateChecked;
     for (Payload* used : p->uses())
         ++used->m_users;
+    m_loaded_bytes += bytes;
     m_payloads.add(std::move(p));
     ++m_version;
     log_line(port::LogLevel::info, name, ": uploaded", "", 0, false);
@@ -135,9 +177,9 @@ int32_t Engine::check_depends(const Payload* p, bool against_hypervisor) const n
 
 int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint32_t flags) noexcept {
     SpinGuard g(m_lock);
-    // A rendezvous that released its CPUs may still be finishing on its master (recording the
-    // outcome, post hooks): nothing below may touch the work record or its payload until then.
-    m_rendezvous.wait_finished();
+    // Under the lock no action is half-way: the rendezvous master holds it from the window to
+    // the recorded outcome, so one still busy now has not started (or has failed before its
+    // window and is about to record that).
     Payload* p = m_payloads.find(name);
     if (!p)
         return to_xen_rc(Errc::kENOENT);
@@ -157,6 +199,7 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
         Owned<Payload> gone = m_payloads.remove(name);
         for (Payload* used : gone->uses())
             --used->m_users;
+        m_loaded_bytes -= payload_bytes(*gone);
         ++m_version;
         log_line(port::LogLevel::info, name, ": unloaded", "", 0, false);
         return 0;
@@ -169,6 +212,8 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
                      m_applied_tail->name(), 0, false);
             return to_xen_rc(Errc::kEBUSY);
         }
+        if (const int32_t rc = refuse_while_scheduled(p))
+            return rc;
         if (p->m_hooks.prerevert) {
             const int rc = reinterpret_cast<RcHook>(p->m_hooks.prerevert)(p);
             if (rc) {
@@ -178,7 +223,7 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
                 p->m_last.vetoed = true;
                 __atomic_store_n(&p->m_rc, rc, __ATOMIC_RELEASE);
                 log_line(port::LogLevel::error, p->name(), ": pre-revert hook vetoed, rc=", "", rc, true);
-                return 0;
+                return rc;  // Xen: data->rc = rc, and livepatch_action returns it
             }
         }
         return schedule(p, cmd, timeout_ns);
@@ -199,6 +244,8 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
         }
         if (const int32_t rc = check_expectations(*p))
             return rc;
+        if (const int32_t rc = refuse_while_scheduled(p))
+            return rc;
         if (p->m_hooks.preapply) {
             const int rc = reinterpret_cast<RcHook>(p->m_hooks.preapply)(p);
             if (rc) {
@@ -208,7 +255,7 @@ int32_t Engine::action(const char* name, uint32_t cmd, uint32_t timeout_ns, uint
                 p->m_last.vetoed = true;
                 __atomic_store_n(&p->m_rc, rc, __ATOMIC_RELEASE);
                 log_line(port::LogLevel::error, p->name(), ": pre-apply hook vetoed, rc=", "", rc, true);
-                return 0;
+                return rc;  // Xen: data->rc = rc, and livepatch_action returns it
             }
         }
         return schedule(p, cmd, timeout_ns);
@@ -245,26 +292,27 @@ bool Engine::plan(Payload* p) noexcept {
     return true;
 }
 
+int32_t Engine::refuse_while_scheduled(const Payload* p) const noexcept {
+    if (!m_rendezvous.busy())
+        return 0;
+    log_line(port::LogLevel::error, p->name(), ": another action is still scheduled", "", 0, false);
+    return to_xen_rc(Errc::kEBUSY);  // Xen: "an operation is already scheduled"
+}
+
 int32_t Engine::schedule(Payload* p, uint32_t cmd, uint32_t timeout_ns) noexcept {
-    if (m_rendezvous.busy()) {
-        log_line(port::LogLevel::error, p->name(), ": another action is still scheduled", "", 0, false);
-        return to_xen_rc(Errc::kEBUSY);  // Xen: "an operation is already scheduled"
-    }
+    if (const int32_t rc = refuse_while_scheduled(p))
+        return rc;
     if (cmd != LIVEPATCH_ACTION_REVERT && !plan(p))
         return to_xen_rc(Errc::kEOVERFLOW);
-    // Text becomes writable before any CPU stops, so the window holds only the writes.
-    if (const int err = port::text_write_begin())
-        return -err;
     const int32_t previous_rc = p->rc();
     __atomic_store_n(&p->m_rc, to_xen_rc(Errc::kEAGAIN), __ATOMIC_RELEASE);
     m_work_payload = p;
     m_work_cmd = cmd;
-    const int32_t rc = m_rendezvous.schedule(&Engine::run_action, &Engine::action_done, this, timeout_ns);
+    const int32_t rc = m_rendezvous.schedule(&Engine::run_action, &Engine::action_done, this, timeout_ns, &m_lock);
     if (rc) {
         // Unlike Xen, a refused schedule does not leave the payload reporting -EAGAIN forever.
         __atomic_store_n(&p->m_rc, previous_rc, __ATOMIC_RELEASE);
         m_work_payload = nullptr;
-        port::text_write_end();
     }
     return rc;
 }
@@ -291,7 +339,7 @@ void Engine::applied_remove(Payload* p) noexcept {
     p->applied_prev = p->applied_next = nullptr;
 }
 
-// --- inside the window: every CPU held, interrupts off ---------------------------------------
+// --- inside the window: every CPU held, interrupts off, the engine lock held by the master -----
 
 int32_t Engine::apply_payload(Payload* p) noexcept {
     for (VoidHook h : p->m_hooks.load)
@@ -380,25 +428,37 @@ int32_t Engine::do_replace(Payload* p) noexcept {
 int32_t Engine::run_action(void* ctx) noexcept {
     Engine* e = static_cast<Engine*>(ctx);
     Payload* p = e->m_work_payload;
-    switch (e->m_work_cmd) {
-    case LIVEPATCH_ACTION_APPLY:
+    const uint32_t cmd = e->m_work_cmd;
+    if (cmd == LIVEPATCH_ACTION_APPLY || cmd == LIVEPATCH_ACTION_REPLACE) {
         if (const int err = port::safety_check())
             return -err;
-        return e->apply_payload(p);
-    case LIVEPATCH_ACTION_REVERT:
-        return e->revert_payload(p);
-    case LIVEPATCH_ACTION_REPLACE:
-        if (const int err = port::safety_check())
-            return -err;
-        return e->do_replace(p);
     }
-    return to_xen_rc(Errc::kEOPNOTSUPP);
+    // Text is writable only from here, every CPU held, to text_write_end below, before they are
+    // released (Xen: arch_livepatch_quiesce / arch_livepatch_revive inside apply_payload and
+    // revert_payload). Nothing runs, and nothing is written, when it cannot be opened.
+    if (const int err = port::text_write_begin()) {
+        log_line(port::LogLevel::error, p->name(), ": cannot make text writable, rc=", "", -err, true);
+        return -err;
+    }
+    int32_t rc = to_xen_rc(Errc::kEOPNOTSUPP);
+    switch (cmd) {
+    case LIVEPATCH_ACTION_APPLY:
+        rc = e->apply_payload(p);
+        break;
+    case LIVEPATCH_ACTION_REVERT:
+        rc = e->revert_payload(p);
+        break;
+    case LIVEPATCH_ACTION_REPLACE:
+        rc = e->do_replace(p);
+        break;
+    }
+    port::text_write_end();
+    return rc;
 }
 
 void Engine::action_done(void* ctx, const RendezvousReport& report) noexcept {
     Engine* e = static_cast<Engine*>(ctx);
     Payload* p = e->m_work_payload;
-    port::text_write_end();
 
     ActionRecord& rec = p->m_last;
     rec.cmd = e->m_work_cmd;

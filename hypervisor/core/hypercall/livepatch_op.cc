@@ -43,10 +43,17 @@ int32_t op_upload(xen_sysctl_livepatch_upload& up) noexcept {
         return to_xen_rc(Errc::kEINVAL);
     if (!up.size || up.size > kMaxPayloadSize)
         return to_xen_rc(Errc::kEINVAL);
+    // Xen's order (xen/common/livepatch.c:104, 1153-1160): a handle out of range is -EFAULT, then
+    // a loaded name is -EEXIST, before anything is allocated or copied.
+    const uint64_t payload_h = handle_value(up.payload);
+    if (!port::guest_handle_okay(payload_h, 0, up.size))
+        return to_xen_rc(Errc::kEFAULT);
+    if (const int32_t rc = Engine::instance().check_upload(name))
+        return rc;
     Result<OwnedArray<uint8_t>> buf = OwnedArray<uint8_t>::make(up.size);
     if (!buf)
         return to_xen_rc(Errc::kENOMEM);
-    if (!port::copy_from_guest(buf.value().data(), handle_value(up.payload), 0, up.size))
+    if (!port::copy_from_guest(buf.value().data(), payload_h, 0, up.size))
         return to_xen_rc(Errc::kEFAULT);
     const Status s = Engine::instance().upload(name, Bytes(buf.value().data(), up.size));
     return s ? 0 : to_xen_rc(s.code());
@@ -76,6 +83,12 @@ int32_t op_list(xen_sysctl_livepatch_list& list) noexcept {
     const uint64_t len_h = handle_value(list.len), meta_h = handle_value(list.metadata);
     const uint64_t meta_len_h = handle_value(list.metadata_len);
     const uint32_t want = list.nr, idx = list.idx;
+    // Xen (xen/common/livepatch.c:1239-1243): the per-entry arrays must be in range for nr
+    // entries, else -EINVAL (a NULL handle names nothing).
+    if (want && (!port::guest_handle_okay(status_h, 0, uint64_t{want} * sizeof(xen_livepatch_status)) ||
+                 !port::guest_handle_okay(len_h, 0, uint64_t{want} * 4) ||
+                 !port::guest_handle_okay(meta_len_h, 0, uint64_t{want} * 4)))
+        return to_xen_rc(Errc::kEINVAL);
 
     uint32_t count = 0, version = 0, copied = 0;
     uint64_t name_total = 0, meta_total = 0;
@@ -91,6 +104,12 @@ int32_t op_list(xen_sysctl_livepatch_list& list) noexcept {
                                 const uint32_t name_len = static_cast<uint32_t>(str_len(p.name())) + 1;
                                 const uint32_t meta_len = static_cast<uint32_t>(p.modinfo().size());
                                 if (want) {
+                                    // Xen (:1274-1280): names and metadata in range, else -EINVAL.
+                                    if (!port::guest_handle_okay(name_h, name_total, name_len) ||
+                                        !port::guest_handle_okay(meta_h, meta_total, meta_len)) {
+                                        rc = to_xen_rc(Errc::kEINVAL);
+                                        return false;
+                                    }
                                     xen_livepatch_status st{p.state(), p.rc()};
                                     if (!port::copy_to_guest(name_h, name_total, p.name(), name_len) ||
                                         !port::copy_to_guest(len_h, uint64_t{copied} * 4, &name_len, 4) ||
@@ -114,8 +133,16 @@ int32_t op_list(xen_sysctl_livepatch_list& list) noexcept {
     list.name_total_size = static_cast<uint32_t>(name_total);
     list.metadata_total_size = static_cast<uint32_t>(meta_total);
     list.version = version;
-    // Entries left after this batch (the probe, nr = 0, reports them all).
-    list.nr = want ? count - (idx + copied) : count;
+    // Entries left after this batch, as Xen counts them (:1312, payload_cnt - i): i is how many
+    // entries its loop stepped over (skipped, copied, and one that failed); the probe (nr = 0)
+    // steps over none. So an empty list reports 0 whatever idx is.
+    uint64_t stepped = 0;
+    if (want) {
+        stepped = uint64_t{idx} + copied + (rc ? 1 : 0);
+        if (stepped > count)
+            stepped = count;
+    }
+    list.nr = count - static_cast<uint32_t>(stepped);
     return rc ? rc : static_cast<int32_t>(copied);
 }
 

@@ -21,22 +21,12 @@ bool Rendezvous::busy() const noexcept { return load(m_busy); }
 
 bool Rendezvous::pending() const noexcept { return load(m_active) != 0; }
 
-bool Rendezvous::wait_finished() const noexcept {
-    const uint64_t until = port::now_ns() + kFinishWaitNs;
-    while (load(m_busy) && !load(m_active) && port::now_ns() < until)
-        port::cpu_relax();
-    return !load(m_busy);
-}
-
-int32_t Rendezvous::schedule(Action action, Done done, void* ctx, uint64_t timeout_ns) noexcept {
-    // Xen: "Fail if an operation is already scheduled." A released one may still be in `done`
-    // on its master (a caller that saw the final rc in GET may act again at once): wait for it.
-    if (load(m_active))
-        return to_xen_rc(Errc::kEBUSY);
-    const uint64_t until = port::now_ns() + kFinishWaitNs;
-    while (load(m_busy) && port::now_ns() < until)
-        port::cpu_relax();
-    if (load(m_busy))
+int32_t Rendezvous::schedule(Action action, Done done, void* ctx, uint64_t timeout_ns, Spinlock* owner) noexcept {
+    // Xen: "Fail if an operation is already scheduled." The caller holds `owner`, which the
+    // master of a running rendezvous holds from the window to the end of `done`: one that is
+    // still busy here has not started its window or has not yet recorded a failure, and nothing
+    // waits for it under the lock.
+    if (load(m_busy) || !owner)
         return to_xen_rc(Errc::kEBUSY);
     const unsigned cpus = port::cpu_count();
     if (cpus == 0 || cpus > port::kMaxCpus)
@@ -45,6 +35,7 @@ int32_t Rendezvous::schedule(Action action, Done done, void* ctx, uint64_t timeo
     m_action = action;
     m_done = done;
     m_ctx = ctx;
+    m_owner = owner;
     m_timeout_ns = timeout_ns ? timeout_ns : kDefaultTimeoutNs;
     for (uint32_t& w : m_arrived)
         w = 0;
@@ -104,6 +95,16 @@ bool Rendezvous::wait_for_all(uint32_t gen, uint32_t cpus, uint64_t deadline) no
     return true;
 }
 
+bool Rendezvous::try_lock_until(uint64_t deadline) noexcept {
+    for (;;) {
+        if (m_owner->try_lock())
+            return true;
+        if (port::now_ns() > deadline)
+            return false;
+        port::cpu_relax();
+    }
+}
+
 void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
     RendezvousReport report;
     const uint64_t start = port::now_ns();
@@ -139,6 +140,17 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
             port::log(port::LogLevel::error, "livepatch: timed out on semaphore in IRQ phase");
         }
     }
+    // Every CPU is held: take the owner's lock before touching what it guards, within the same
+    // deadline. On Xen no CPU can hold it now (hypercalls run on CPUs, and safe points lie
+    // outside them); a hosted hypervisor's control thread may, for at most one hypercall.
+    bool locked = false;
+    if (!rc) {
+        locked = try_lock_until(deadline);
+        if (!locked) {
+            rc = to_xen_rc(Errc::kEBUSY);
+            port::log(port::LogLevel::error, "livepatch: timed out waiting for the engine lock with every CPU held");
+        }
+    }
     if (!rc) {
         const unsigned long flags = port::irq_save();
         port::mask_nmi();
@@ -151,7 +163,7 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
         port::irq_restore(flags);
         report.window_ns = port::now_ns() - gathered;
     } else {
-        // The CPUs that had not arrived in the phase that timed out.
+        // The CPUs that had not arrived in the phase that timed out (none when the lock did).
         const uint32_t* seen = report.irq_phase ? m_irq_arrived : m_arrived;
         for (unsigned c = 0; c < cpus; ++c) {
             if (!(load(seen[c / 32]) & (1u << (c % 32)))) {
@@ -165,9 +177,15 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
     store(m_active, 0u);
     if (maps)
         port::cpu_maps_put();
+    // The outcome is recorded under the lock too (a failed rendezvous takes it only now, with
+    // the CPUs released), and the rendezvous is idle before anyone else can take the lock.
+    Spinlock* owner = m_owner;
+    if (!locked)
+        owner->lock();
     report.rc = rc;
     m_done(m_ctx, report);
     store(m_busy, false);
+    owner->unlock();
 }
 
 void Rendezvous::slave(uint32_t gen, unsigned cpu) noexcept {

@@ -1,18 +1,24 @@
 // Rendezvous: Xen's stop-machine protocol for live patching (common/livepatch.c,
 // do_livepatch_work), reusable for any action that must run with every CPU held.
 //
-//   schedule()  (hypercall context, under the engine lock) records the work, marks every CPU and
-//               kicks them.
+//   schedule()  (hypercall context, holding the owner's lock) records the work, marks every CPU
+//               and kicks them.
 //   check()     runs at every CPU's safe points. The first CPU there becomes master: it waits,
 //               until one deadline (now + timeout), for every other CPU to arrive ("quiesce"),
-//               then for each to disable interrupts ("IRQ" phase); runs the action with
-//               interrupts and NMIs masked; releases the others, which run the post-action; and
-//               finally calls `done` outside the window. A CPU that misses the deadline makes the
-//               work fail with -EBUSY, and the report names it.
+//               then for each to disable interrupts ("IRQ" phase); takes the owner's lock (same
+//               deadline); runs the action with interrupts and NMIs masked; releases the others,
+//               which run the post-action; calls `done` outside the window; marks itself idle;
+//               and only then releases the lock. A CPU (or the lock) that misses the deadline
+//               makes the work fail with -EBUSY, and the report names the CPUs; a failed
+//               rendezvous takes the lock after releasing the CPUs, before `done`.
+//
+// So whoever holds the owner's lock sees the work either scheduled and not started, or finished
+// and recorded, never half-way: the window owns the state the lock guards.
 #pragma once
 
 #include <stdint.h>
 
+#include "core/support/spinlock.h"
 #include "livepatch/port.h"
 
 namespace livepatch {
@@ -37,27 +43,22 @@ public:
     // Runs on the master after the others are released.
     using Done = void (*)(void* ctx, const RendezvousReport& report);
 
-    // Schedules one rendezvous. Returns 0, or -EBUSY when one is pending. A released one whose
-    // master is still in `done` is waited for (it takes microseconds). `timeout_ns` 0 means Xen's
-    // default of 30 ms.
-    int32_t schedule(Action action, Done done, void* ctx, uint64_t timeout_ns) noexcept;
+    // Schedules one rendezvous whose action and `done` run holding `owner`, which the caller
+    // holds now. Returns 0, or -EBUSY when one is still busy (it has not reached its window, or
+    // not yet recorded a failure): nothing here waits. `timeout_ns` 0 means Xen's default of 30 ms.
+    int32_t schedule(Action action, Done done, void* ctx, uint64_t timeout_ns, Spinlock* owner) noexcept;
 
     // The safe-point hook: cheap (one load) when no work is pending.
     void check(unsigned cpu) noexcept;
 
-    // True from schedule() until `done` has returned.
+    // True from schedule() until `done` has returned (the owner's lock is held from before that
+    // until after it becomes false).
     bool busy() const noexcept;
 
     // True from schedule() until the master releases the CPUs (Xen: livepatch_work.do_work).
     bool pending() const noexcept;
 
-    // Waits (bounded by kFinishWaitNs) while a released rendezvous is still in `done` on its
-    // master, so that the caller sees its outcome complete. Returns !busy().
-    bool wait_finished() const noexcept;
-
     static constexpr uint64_t kDefaultTimeoutNs = 30'000'000;
-    // How long schedule() waits for a released rendezvous's master to finish `done`.
-    static constexpr uint64_t kFinishWaitNs = 1'000'000'000;
 
 private:
     void master(uint32_t gen, unsigned cpu) noexcept;
@@ -66,6 +67,8 @@ private:
     // semaphore already belongs to another generation. *before gets the count before the add.
     bool arrive(uint32_t gen, uint32_t* before) noexcept;
     bool wait_for_all(uint32_t gen, uint32_t cpus, uint64_t deadline) noexcept;
+    // Takes m_owner, spinning until `deadline`; false when it could not.
+    bool try_lock_until(uint64_t deadline) noexcept;
 
     // Per-CPU "work to do" mark: the generation to join (0: none). One cache line each.
     struct alignas(64) CpuMark {
@@ -84,6 +87,7 @@ private:
     Action m_action = nullptr;
     Done m_done = nullptr;
     void* m_ctx = nullptr;
+    Spinlock* m_owner = nullptr;  // held by the master from the window to the end of done
     uint32_t m_arrived[port::kMaxCpus / 32] = {};      // arrived at the quiesce
     uint32_t m_irq_arrived[port::kMaxCpus / 32] = {};  // checked in with interrupts off
 };

@@ -103,6 +103,12 @@ void kick_cpus() noexcept;
 // Busy-wait hint. Xen: cpu_relax.
 void cpu_relax() noexcept;
 
+// Called by a thread waiting for an engine lock after a bounded spin failed to get it, on every
+// further round: a port whose lock holders may be descheduled lets them run, so a waiter that is
+// not a CPU never burns a core (the hosted hypervisor: sched_yield on its control threads,
+// cpu_relax on its pCPUs). Must not sleep on a CPU that a rendezvous may need. Xen: cpu_relax.
+void lock_wait_hint() noexcept;
+
 // Disables interrupts on the calling CPU, returning the previous state for irq_restore.
 // Xen: local_irq_save / local_irq_restore.
 unsigned long irq_save() noexcept;
@@ -122,17 +128,23 @@ int safety_check() noexcept;
 
 // --- text patching ----------------------------------------------------------------------------
 
-// Makes hypervisor and payload text writable for the coming patch window (an alias mapping or
-// relaxed page permissions), before CPUs are stopped. Returns 0 or a positive errno.
-// Xen: arch_livepatch_quiesce (modify_xen_mappings_lite / vmap of the text).
+// Makes hypervisor and payload text writable for the patch window (an alias mapping, or relaxed
+// page permissions). Called only by the rendezvous master inside the window: every CPU held,
+// interrupts off, before the action's hooks and text writes; text is never writable outside the
+// window. Must not wait for another CPU. Returns 0, or a positive errno with nothing left
+// writable (the port undoes any partial step); the action then fails with that errno and writes
+// nothing. Xen: arch_livepatch_quiesce.
 int text_write_begin() noexcept;
 
-// Writes `len` bytes at text address `addr` (within a window opened by text_write_begin), with
+// Writes `len` bytes at text address `addr` (between text_write_begin and text_write_end), with
 // whatever cache maintenance the architecture needs for the new instructions (arm64: clean the
 // D-cache to the point of unification, invalidate the I-cache). Called with every CPU parked.
 void text_write(uint64_t addr, const uint8_t* bytes, uint32_t len) noexcept;
 
-// Closes the window opened by text_write_begin. Xen: arch_livepatch_revive.
+// Ends writability opened by a successful text_write_begin: called by the master right after the
+// action, still inside the window, before the CPUs are released; when it returns no text is
+// writable (a port that cannot restore the protection must stop, not carry on).
+// Xen: arch_livepatch_revive.
 void text_write_end() noexcept;
 
 // Run on every CPU after patching, before it resumes: serialises the instruction stream
@@ -146,6 +158,12 @@ void post_action() noexcept;
 // when the handle does not name `len` accessible bytes (the call fails with -EFAULT).
 // Xen: copy_from_guest / copy_to_guest(_offset).
 bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept;
+
+// True when `len` bytes at `offset` of the buffer named by `handle` lie where the caller may
+// have memory (a range check only: a copy may still fault, and then fails with -EFAULT). A NULL
+// handle names nothing; `len` 0 is always in range. Xen: guest_handle_okay /
+// guest_handle_subrange_okay.
+bool guest_handle_okay(uint64_t handle, uint64_t offset, uint64_t len) noexcept;
 bool copy_to_guest(uint64_t handle, uint64_t offset, const void* src, uint64_t len) noexcept;
 
 }  // namespace livepatch::port

@@ -148,6 +148,15 @@ void cpu_relax() noexcept {
 #endif
 }
 
+// Control-socket threads wait for the engine lock (held by a patch window for as long as its
+// hooks run) without taking a core from the pCPUs; a pCPU keeps spinning, as Xen's would.
+void lock_wait_hint() noexcept {
+    if (t_cpu == ~0u)
+        sched_yield();
+    else
+        cpu_relax();
+}
+
 // Interrupts are modelled, not real: a pCPU thread takes no asynchronous events while it is
 // inside the rendezvous anyway. The flag keeps the nesting honest.
 unsigned long irq_save() noexcept {

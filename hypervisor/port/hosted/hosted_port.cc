@@ -233,6 +233,15 @@ bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) 
     return true;
 }
 
+bool guest_handle_okay(uint64_t handle, uint64_t offset, uint64_t len) noexcept {
+    if (!len)
+        return true;
+    if (!t_arena || !handle)
+        return false;
+    const uint64_t start = handle - 1 + offset;
+    return start >= handle - 1 && start <= t_arena_len && len <= t_arena_len - start;
+}
+
 bool copy_to_guest(uint64_t handle, uint64_t offset, const void* src, uint64_t len) noexcept {
     if (!t_arena || !handle)
         return false;

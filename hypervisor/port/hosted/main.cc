@@ -15,6 +15,7 @@
 #include "guest_probe.h"
 #include "hosted.h"
 #include "hypercalls.h"
+#include "core/engine/engine.h"
 #include "livepatch/livepatch.h"
 #include "server.h"
 
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
     unsigned cpus = 0;
     std::string socket_path;
     double status_every = 0;
+    uint32_t max_payloads = livepatch::Engine::kDefaultMaxPayloads;
+    uint64_t max_payload_mib = livepatch::Engine::kDefaultMaxBytes >> 20;
     opts.add_options()("help,h", "show this help")(
         "cpus,c", po::value<unsigned>(&cpus)->default_value(0),
         "pCPUs to start (0: one per online CPU; more than the cores oversubscribes)")(
@@ -42,7 +45,11 @@ int main(int argc, char** argv) {
         "idle", "no guest load: every pCPU sits in its idle loop")(
         "malicious-guest", "vCPU 0 also attempts out-of-bounds grant copies")(
         "status", po::value<double>(&status_every)->default_value(0),
-        "print guest statistics every N seconds (0: only at exit)");
+        "print guest statistics every N seconds (0: only at exit)")(
+        "max-payloads", po::value<uint32_t>(&max_payloads)->default_value(max_payloads),
+        "most payloads loaded at once; UPLOAD past it fails with ENOSPC (0: no limit)")(
+        "max-payload-mib", po::value<uint64_t>(&max_payload_mib)->default_value(max_payload_mib),
+        "most MiB of payload memory loaded at once; UPLOAD past it fails with ENOMEM (0: no limit)");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -59,6 +66,11 @@ int main(int argc, char** argv) {
     const Image& img = image();
     grant_table_init();
     livepatch::livepatch_init();
+    if (max_payload_mib > (UINT64_MAX >> 20)) {
+        std::cerr << "hosted-hypervisor: --max-payload-mib is too large\n";
+        return 2;
+    }
+    livepatch::Engine::instance().set_limits({max_payloads, max_payload_mib << 20});
 
     static GuestStats stats;
     stats.malicious = vm.count("malicious-guest") > 0;

@@ -10,10 +10,16 @@
 #include "core/engine/engine.h"
 #include "livepatch/livepatch.h"
 #include "support/sysctl_ops.h"
+#include "unit/core/engine_support.h"
 #include "support/test_port.h"
 
 using namespace livepatch;
 using livepatch::test::action;
+using livepatch::test::EngineReset;
+using livepatch::test::payload_int;
+using livepatch::test::state_of;
+using livepatch::test::text_copy;
+using livepatch::test::xev;
 using livepatch::test::fixture;
 using livepatch::test::get;
 using livepatch::test::hv;
@@ -24,57 +30,6 @@ using livepatch::test::upload;
 namespace {
 
 uint64_t ptr(const void* p) { return reinterpret_cast<uintptr_t>(p); }
-
-uint32_t state_of(const std::string& name) {
-    xen_livepatch_status st{};
-    REQUIRE(get(name, &st) == 0);
-    return st.state;
-}
-
-std::vector<uint8_t> text_copy() { return std::vector<uint8_t>(hv().text(), hv().text() + test::TestHypervisor::kTextSize); }
-
-uint8_t* xev() { return hv().text() + test::TestHypervisor::kExtraVersionOff; }
-
-// Reverts (top first) and unloads every payload, so the next test starts with an empty engine.
-struct EngineReset {
-    EngineReset() { drain(); hv().reset(); }
-    ~EngineReset() { drain(); }
-    static void drain() {
-        while (const Payload* p = top()) {
-            const std::string n = p->name();
-            if (run(n, LIVEPATCH_ACTION_REVERT) != 0)
-                break;
-        }
-        // Unload newest first: a payload others link against is refused until they are gone.
-        for (;;) {
-            xen_sysctl_livepatch_op op{};
-            std::vector<char> names(4096);
-            std::vector<uint32_t> lens(16), mlens(16);
-            std::vector<xen_livepatch_status> sts(16);
-            std::vector<char> meta(4096);
-            op.cmd = XEN_SYSCTL_LIVEPATCH_LIST;
-            op.u.list.nr = 16;
-            set_xen_guest_handle(op.u.list.name, names.data());
-            set_xen_guest_handle(op.u.list.len, lens.data());
-            set_xen_guest_handle(op.u.list.status, sts.data());
-            set_xen_guest_handle(op.u.list.metadata, meta.data());
-            set_xen_guest_handle(op.u.list.metadata_len, mlens.data());
-            const int32_t n = livepatch_op(&op);
-            if (n <= 0)
-                break;
-            std::vector<std::string> listed;
-            for (size_t off = 0; listed.size() < static_cast<size_t>(n); off += listed.back().size() + 1)
-                listed.emplace_back(names.data() + off);
-            REQUIRE(action(listed.back(), LIVEPATCH_ACTION_UNLOAD) == 0);
-        }
-    }
-    static const Payload* top() {
-        const Payload* p = Engine::instance().applied_bottom();
-        while (p && p->applied_next)
-            p = p->applied_next;
-        return p;
-    }
-};
 
 }  // namespace
 
@@ -230,17 +185,6 @@ TEST_CASE("expectations: checked at APPLY; a mismatch is refused and text is unt
     f->expect.flags = 0;
 }
 
-// The address of a new (global) symbol of loaded payload `name`, as a pointer to int.
-int* payload_int(const std::string& payload, const char* symbol) {
-    int* out = nullptr;
-    REQUIRE(Engine::instance().with_payload(payload.c_str(), [&](const Payload& p) {
-        const PayloadSymbol* s = p.find_new_symbol(symbol);
-        REQUIRE(s);
-        out = reinterpret_cast<int*>(s->value);
-    }));
-    return out;
-}
-
 TEST_CASE("hooks: pre-hook vetoes, action hooks that refuse, post hooks, and -EAGAIN while pending") {
     EngineReset reset;
     const auto before = text_copy();
@@ -253,11 +197,15 @@ TEST_CASE("hooks: pre-hook vetoes, action hooks that refuse, post hooks, and -EA
     int* post_revert = payload_int("hooked", "post_revert_calls");
     int* loads = payload_int("hooked", "load_calls");
 
-    // A pre-apply veto: the hypercall returns 0, the status carries the hook's rc, nothing runs.
+    // A pre-apply veto: the hypercall returns the hook's rc, and so does the status; nothing runs
+    // (Xen 4.17.5 xen/common/livepatch.c:2057-2065: data->rc = rc; break; then `return rc`).
     *rc_preapply = -1;
     int32_t hrc = 1;
     CHECK(run("hooked", LIVEPATCH_ACTION_APPLY, 0, &hrc) == -1);
-    CHECK(hrc == 0);
+    CHECK(hrc == -1);
+    xen_livepatch_status vetoed{};
+    REQUIRE(get("hooked", &vetoed) == 0);
+    CHECK(vetoed.rc == -1);
     CHECK(state_of("hooked") == kStateChecked);
     CHECK(*post_apply == 0);
     CHECK(text_copy() == before);
@@ -294,9 +242,12 @@ TEST_CASE("hooks: pre-hook vetoes, action hooks that refuse, post hooks, and -EA
 
     // A pre-revert veto, then a refusing revert action hook: still applied, text still patched.
     const auto patched = text_copy();
+    // (Xen 4.17.5 xen/common/livepatch.c:2005-2013: the pre-revert veto is the hypercall's rc.)
     *rc_prerevert = -1;
     CHECK(run("hooked", LIVEPATCH_ACTION_REVERT, 0, &hrc) == -1);
-    CHECK(hrc == 0);
+    CHECK(hrc == -1);
+    REQUIRE(get("hooked", &vetoed) == 0);
+    CHECK(vetoed.rc == -1);
     *rc_prerevert = 0;
     *rc_revert = -7;
     CHECK(run("hooked", LIVEPATCH_ACTION_REVERT) == -7);

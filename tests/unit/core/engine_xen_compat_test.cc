@@ -1,0 +1,180 @@
+// Where the engine follows Xen 4.17.5's sysctl handler to the errno (xen/common/livepatch.c,
+// cited by line), and the payload quotas that go beyond it.
+#include <doctest/doctest.h>
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "core/engine/engine.h"
+#include "livepatch/errc.h"
+#include "livepatch/livepatch.h"
+#include "support/sysctl_ops.h"
+#include "support/test_port.h"
+#include "unit/core/engine_support.h"
+
+using namespace livepatch;
+using namespace livepatch::test;
+
+namespace {
+
+// A LIST of `nr` entries from `idx` into buffers the test owns.
+struct ListCall {
+    std::vector<char> names = std::vector<char>(4096);
+    std::vector<uint32_t> lens = std::vector<uint32_t>(16), mlens = std::vector<uint32_t>(16);
+    std::vector<xen_livepatch_status> sts = std::vector<xen_livepatch_status>(16);
+    std::vector<char> meta = std::vector<char>(4096);
+    xen_sysctl_livepatch_op op{};
+
+    ListCall(uint32_t idx, uint32_t nr) {
+        op.cmd = XEN_SYSCTL_LIVEPATCH_LIST;
+        op.u.list.idx = idx;
+        op.u.list.nr = nr;
+        set_xen_guest_handle(op.u.list.name, names.data());
+        set_xen_guest_handle(op.u.list.len, lens.data());
+        set_xen_guest_handle(op.u.list.status, sts.data());
+        set_xen_guest_handle(op.u.list.metadata, meta.data());
+        set_xen_guest_handle(op.u.list.metadata_len, mlens.data());
+    }
+    int32_t run() { return livepatch_op(&op); }
+};
+
+// Restores the default quotas when a test ends.
+struct LimitsGuard {
+    ~LimitsGuard() { Engine::instance().set_limits(Engine::Limits{}); }
+};
+
+bool logged(const std::string& needle) {
+    for (const std::string& l : hv().log()) {
+        if (l.find(needle) != std::string::npos)
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_SUITE("engine xen compatibility") {
+
+TEST_CASE("LIST on an empty list with idx > 0: nr is 0, not a wrapped count") {
+    // Xen 4.17.5 xen/common/livepatch.c:1246 skips the idx check when payload_cnt is 0, and
+    // :1312 sets nr = payload_cnt - i with i = 0 entries stepped over.
+    EngineReset reset;
+    ListCall l(5, 4);
+    CHECK(l.run() == 0);
+    CHECK(l.op.u.list.nr == 0);
+    ListCall probe(7, 0);
+    CHECK(probe.run() == 0);
+    CHECK(probe.op.u.list.nr == 0);
+
+    // With entries: two of three from idx 1 leaves none; one from idx 0 leaves two.
+    REQUIRE(upload("hello", fixture("hello")) == 0);
+    REQUIRE(upload("nop", fixture("nop")) == 0);
+    REQUIRE(upload("statics", fixture("statics")) == 0);
+    ListCall two(1, 2);
+    CHECK(two.run() == 2);
+    CHECK(two.op.u.list.nr == 0);
+    ListCall one(0, 1);
+    CHECK(one.run() == 1);
+    CHECK(one.op.u.list.nr == 2);
+}
+
+TEST_CASE("LIST with NULL handles is -EINVAL: the range checks come first") {
+    // Xen 4.17.5 xen/common/livepatch.c:1239-1243 (status, len, metadata_len for nr entries) and
+    // :1274-1280 (each name and metadata): guest_handle_okay, -EINVAL. libxc refuses NULL buffers
+    // with EINVAL too (tools/libs/ctrl/xc_misc.c:751-756).
+    EngineReset reset;
+    ListCall empty(0, 2);
+    set_xen_guest_handle(empty.op.u.list.len, static_cast<uint32_t*>(nullptr));
+    CHECK(empty.run() == to_xen_rc(Errc::kEINVAL));
+
+    REQUIRE(upload("hello", fixture("hello")) == 0);
+    ListCall no_len(0, 1);
+    set_xen_guest_handle(no_len.op.u.list.len, static_cast<uint32_t*>(nullptr));
+    CHECK(no_len.run() == to_xen_rc(Errc::kEINVAL));
+    ListCall no_status(0, 1);
+    set_xen_guest_handle(no_status.op.u.list.status, static_cast<xen_livepatch_status*>(nullptr));
+    CHECK(no_status.run() == to_xen_rc(Errc::kEINVAL));
+    ListCall no_name(0, 1);
+    set_xen_guest_handle(no_name.op.u.list.name, static_cast<char*>(nullptr));
+    CHECK(no_name.run() == to_xen_rc(Errc::kEINVAL));
+    // A probe (nr = 0) names no buffers: NULL handles are fine.
+    ListCall probe(0, 0);
+    set_xen_guest_handle(probe.op.u.list.name, static_cast<char*>(nullptr));
+    set_xen_guest_handle(probe.op.u.list.len, static_cast<uint32_t*>(nullptr));
+    CHECK(probe.run() == 0);
+    CHECK(probe.op.u.list.nr == 1);
+    // In range but faulting while copied: -EFAULT, as Xen's __copy_to_guest_offset.
+    ListCall faulting(0, 1);
+    hv().set_guest_fault(reinterpret_cast<uintptr_t>(faulting.lens.data()), 4);
+    CHECK(faulting.run() == to_xen_rc(Errc::kEFAULT));
+}
+
+TEST_CASE("UPLOAD errno order: out-of-range handle -EFAULT, then a loaded name -EEXIST, then the copy") {
+    // Xen 4.17.5 xen/common/livepatch.c:104 (verify_payload: guest_handle_okay, -EFAULT), then
+    // :1153-1156 (find_payload under the lock: -EEXIST), and only then :1159 (__copy_from_guest).
+    EngineReset reset;
+    const std::vector<uint8_t> bytes = fixture("hello");
+    REQUIRE(upload("hello", bytes) == 0);
+
+    // Valid (in range) but unreadable buffer: -EEXIST for the loaded name, before any copy.
+    hv().set_guest_fault(reinterpret_cast<uintptr_t>(bytes.data()), bytes.size());
+    CHECK(upload("hello", bytes) == to_xen_rc(Errc::kEEXIST));
+    // ... and -EFAULT for a new name, whose copy faults.
+    CHECK(upload("hello2", bytes) == to_xen_rc(Errc::kEFAULT));
+    hv().set_guest_fault(0, 0);
+
+    // Out of range (NULL): -EFAULT first, even for a loaded name.
+    xen_sysctl_livepatch_op op{};
+    op.cmd = XEN_SYSCTL_LIVEPATCH_UPLOAD;
+    const std::string name = "hello";
+    set_name(op.u.upload.name, name);
+    op.u.upload.size = bytes.size();
+    set_xen_guest_handle(op.u.upload.payload, static_cast<uint8_t*>(nullptr));
+    CHECK(livepatch_op(&op) == to_xen_rc(Errc::kEFAULT));
+}
+
+TEST_CASE("quotas: -ENOSPC past the payload count, -ENOMEM past the bytes, with a log line; nothing left behind") {
+    EngineReset reset;
+    LimitsGuard restore;
+    const long zallocs = hv().live_zallocs(), pages = hv().live_payload_allocs();
+
+    Engine::instance().set_limits({2, 0});
+    REQUIRE(upload("hello", fixture("hello")) == 0);
+    REQUIRE(upload("nop", fixture("nop")) == 0);
+    CHECK(upload("statics", fixture("statics")) == to_xen_rc(Errc::kENOSPC));
+    CHECK(logged("statics: refused: 2 payloads are loaded, the limit is 2"));
+    xen_livepatch_status st{};
+    CHECK(get("statics", &st) == to_xen_rc(Errc::kENOENT));
+    // A duplicate name is still -EEXIST (checked first, as Xen does).
+    CHECK(upload("nop", fixture("nop")) == to_xen_rc(Errc::kEEXIST));
+    REQUIRE(action("nop", LIVEPATCH_ACTION_UNLOAD) == 0);
+    CHECK(upload("statics", fixture("statics")) == 0);  // room again
+
+    REQUIRE(action("statics", LIVEPATCH_ACTION_UNLOAD) == 0);
+    REQUIRE(action("hello", LIVEPATCH_ACTION_UNLOAD) == 0);
+    CHECK(hv().live_zallocs() == zallocs);
+    CHECK(hv().live_payload_allocs() == pages);
+
+    // Bytes: one payload's regions fit, the second's do not.
+    uint64_t hello_bytes = 0;
+    REQUIRE(upload("hello", fixture("hello")) == 0);
+    REQUIRE(Engine::instance().with_payload(
+        "hello", [&](const Payload& p) { hello_bytes = p.text().size + p.rw().size + p.ro().size; }));
+    REQUIRE(hello_bytes > 0);
+    Engine::instance().set_limits({0, hello_bytes + 1});
+    CHECK(upload("statics", fixture("statics")) == to_xen_rc(Errc::kENOMEM));
+    CHECK(logged("statics: refused: its "));
+    CHECK(logged("the limit is " + std::to_string(hello_bytes + 1)));
+    CHECK(get("statics", &st) == to_xen_rc(Errc::kENOENT));
+    REQUIRE(action("hello", LIVEPATCH_ACTION_UNLOAD) == 0);
+    CHECK(hv().live_zallocs() == zallocs);
+    CHECK(hv().live_payload_allocs() == pages);
+    CHECK(upload("hello", fixture("hello")) == 0);  // the unload gave its bytes back
+
+    CHECK(Engine::instance().limits().max_bytes == hello_bytes + 1);
+    Engine::instance().set_limits(Engine::Limits{});
+    CHECK(Engine::instance().limits().max_payloads == Engine::kDefaultMaxPayloads);
+}
+
+}  // TEST_SUITE
