@@ -72,3 +72,7 @@ STRESS_TEST_PREREQS := $(STRESS_PAYLOADS_release) $(STRESS_PAYLOADS_tsan) \
 stress-test: $(STRESS_TEST_PREREQS)
 	$(STRESS_TEST_RUN)
 .PHONY: stress-test
+
+# The payload objects are shared by the variants: keep them (make would delete them as
+# intermediate files and compile them again for the next variant).
+.SECONDARY: $(patsubst %,$(BUILD)/fixtures/stress-%.o,$(STRESS_PAYLOAD_NAMES))
