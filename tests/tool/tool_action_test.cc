@@ -208,30 +208,22 @@ TEST_CASE("replace of a stacked payload: its depends must be the hypervisor's, b
     CHECK(r.err.find("but top depends on " + compute_id) != std::string::npos);
 }
 
-TEST_CASE("an action still running after twice the timeout: 'Operation didn't complete.', exit 2; 'in progress'") {
-    // The window is held for 5 s, so the steps below find the APPLY in progress however slowly
-    // the host starts each tool (a loaded host, a sanitizer build); none of them is timed.
+TEST_CASE("a window longer than twice the timeout: the GET waits for it, as dom0 waits on Xen; then done") {
+    // The patch window owns the engine state (issue 11): a hypercall that arrives while it is
+    // open waits for it to close, as a dom0 vCPU does while Xen holds every pCPU. So Xen's one
+    // GET after twice the timeout sees the action finished, however long its hooks hold the
+    // window (5 s here), and whatever the host's load: nothing here is timed.
+    // ("Operation didn't complete." needs an action scheduled whose CPUs have not all arrived;
+    // a rendezvous that times out is the case the tests below reach.)
     Hypervisor hv;
     upload(hv, "hold");
-    const Run r = hv.xen({"apply", "hold", "--timeout", "500ms"});  // Xen's wait: 1 s, then one GET
-    CHECK(r.code == 2);
-    CHECK(r.out == "Applying hold... failed\n");
-    CHECK(r.err.rfind("Operation didn't complete.\n", 0) == 0);
-    CHECK(r.err.find("APPLY did not complete: EAGAIN") != std::string::npos);
-
-    const Run busy = hv.tool({"revert", "hold"});
-    CHECK(busy.code == 2);
-    CHECK(busy.out.empty());
-    CHECK(busy.err.rfind("Cannot execute revert.\nOperation already in progress.\n", 0) == 0);
-
-    const Run status = hv.tool({"status", "hold"});
-    CHECK(status.out.find("rc -11 (EAGAIN), an action is in progress") != std::string::npos);
-    // Once it is done (a generous deadline: the state is awaited, not timed), the apply has
-    // nothing left to do.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (hv.tool({"--json", "status", "hold"}).json()["status"]["rc"] == -11 &&
-           std::chrono::steady_clock::now() < deadline)
-        usleep(50000);
+    // Xen's wait: 1 s, then one GET; retried while the rendezvous timed out (a loaded host).
+    const Run r = hv.xen_retrying({"apply", "hold", "--timeout", "500ms"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "Applying hold... completed\n");
+    const Run status = hv.tool({"--json", "status", "hold"});
+    CHECK(status.json()["status"]["state"] == "APPLIED");
     CHECK(hv.tool({"apply", "hold"}).out == "No action needed.\n");
 }
 
@@ -249,19 +241,27 @@ TEST_CASE("--wait polls until the action completes") {
     CHECK(j["payload"]["last_action"]["window_us"].get<double>() >= 1400000.0);
 }
 
-TEST_CASE("--wait shorter than the action: 'Operation didn't complete.' after the wait, exit 2") {
+TEST_CASE("--wait shorter than the action: it gives up ('Operation didn't complete.', exit 2) or sees it done") {
+    // hold holds the window 5 s. Whether the tool's wait ends before the window opens (the APPLY
+    // still scheduled: EAGAIN, exit 2) or its GET arrives inside the window and waits for it to
+    // close (done, exit 0) depends on when the pCPUs arrive: both are Xen's behaviour. Either way
+    // the outcome and the state agree, and a give-up comes before the window closed.
     Hypervisor hv;
-    upload(hv, "hold");  // holds the window for 5 s
-    const Run r = hv.tool({"--json", "apply", "hold", "--timeout", "1s", "--wait", "200ms"});
-    CHECK(r.code == 2);
+    upload(hv, "hold");
+    const Run r = hv.tool({"--json", "apply", "hold", "--timeout", "4s", "--wait", "200ms"});
     const Json j = r.json();
-    CHECK(j["outcome"] == "not_completed");
-    CHECK(j["error"]["rc_name"] == "EAGAIN");
-    CHECK(j["elapsed_us"].get<double>() >= 200000.0);
-    // It gave up before the action completed (the window closes 5 s after it opened); this
-    // bounds behaviour, not speed: a slower host only moves elapsed_us closer to 200 ms's side.
-    CHECK(j["elapsed_us"].get<double>() < 5000000.0);
-    CHECK(r.err.rfind("Operation didn't complete.\n", 0) == 0);
+    INFO(j.dump());
+    REQUIRE((r.code == 2 || r.code == 0));
+    if (r.code == 2) {
+        CHECK(j["outcome"] == "not_completed");
+        CHECK(j["error"]["rc_name"] == "EAGAIN");
+        CHECK(j["elapsed_us"].get<double>() >= 200000.0);
+        CHECK(j["elapsed_us"].get<double>() < 5000000.0);
+        CHECK(r.err.rfind("Operation didn't complete.\n", 0) == 0);
+    } else {
+        CHECK(j["outcome"] == "completed");
+        CHECK(j["state"] == "APPLIED");
+    }
 }
 
 TEST_CASE("--timeout goes into the action; without --wait the tool waits twice the timeout") {
