@@ -43,6 +43,7 @@ TOOL_PAYLOADS_$(1) := $(patsubst tests/tool/payloads/%.c,$(BUILD)/$(1)/tool-payl
 endef
 $(eval $(call tool_rules,release))
 $(eval $(call tool_rules,asan))
+$(eval $(call tool_rules,tsan))
 
 $(BUILD)/fixtures/tool-%.o: tests/tool/payloads/%.c tests/fixtures/payloads/fixture_payload.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -62,12 +62,13 @@ struct RawConn {
             close(fd);
     }
     void put(const void* p, size_t n) const { REQUIRE(send(fd, p, n, MSG_NOSIGNAL) == static_cast<ssize_t>(n)); }
-    // Up to n bytes, waiting at most 5 s for each part: the count, 0 at EOF, -1 on error or timeout.
+    // Up to n bytes, waiting at most 30 s for each part (a loaded host answers late, not never):
+    // the count, 0 at EOF, -1 on error or timeout.
     ssize_t get(void* p, size_t n) const {
         size_t got = 0;
         while (got < n) {
             pollfd pfd{fd, POLLIN, 0};
-            const ssize_t k = poll(&pfd, 1, 5000) == 1 ? recv(fd, static_cast<char*>(p) + got, n - got, 0) : -1;
+            const ssize_t k = poll(&pfd, 1, 30000) == 1 ? recv(fd, static_cast<char*>(p) + got, n - got, 0) : -1;
             if (k <= 0)
                 return got ? static_cast<ssize_t>(got) : k;
             got += static_cast<size_t>(k);

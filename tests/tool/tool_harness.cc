@@ -194,9 +194,9 @@ Hypervisor::Hypervisor(const std::vector<std::string>& extra_args) {
             m_pid = -1;
             FAIL("hosted-hypervisor exited at start: " << read_file(log));
         }
-        if (ms_since(start) > 30000) {
+        if (ms_since(start) > 120000) {
             stop();
-            FAIL("hosted-hypervisor did not open its socket in 30 s: " << read_file(log));
+            FAIL("hosted-hypervisor did not open its socket in 120 s: " << read_file(log));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

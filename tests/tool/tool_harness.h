@@ -29,12 +29,12 @@ struct Run {
 // removes XEN_LIVEPATCH_SOCKET unless given here, so the caller's environment cannot leak in.
 using Env = std::map<std::string, std::string>;
 
-// Runs the tool with `args`; kills it after `timeout_ms`.
-Run run_tool(const std::vector<std::string>& args, const Env& env = {}, int timeout_ms = 30000);
+// Runs the tool with `args`; kills it after `timeout_ms` (a hung tool, not a slow one: generous).
+Run run_tool(const std::vector<std::string>& args, const Env& env = {}, int timeout_ms = 120000);
 
 // Runs program `bin` with `args` as run_tool runs the tool (same environment rules and limit).
 Run run_program(const std::string& bin, const std::vector<std::string>& args, const Env& env = {},
-                int timeout_ms = 30000);
+                int timeout_ms = 120000);
 
 // A hosted hypervisor for one test: started by the constructor (which waits until its socket
 // answers), stopped by the destructor (SIGTERM, then SIGKILL after 10 s), directory removed.
@@ -56,10 +56,10 @@ public:
     // share the host's CPUs with the tests (and whatever else runs there), so Xen's 30 ms
     // rendezvous can miss; the text of a completed action is the same either way. Tests about
     // Xen's own timing use xen().
-    Run tool(const std::vector<std::string>& args, int timeout_ms = 30000) const;
+    Run tool(const std::vector<std::string>& args, int timeout_ms = 120000) const;
 
     // Runs the tool with `--socket <socket>` and exactly `args` (Xen's timing unless given).
-    Run xen(const std::vector<std::string>& args, int timeout_ms = 30000) const;
+    Run xen(const std::vector<std::string>& args, int timeout_ms = 120000) const;
 
     // xen(), run again (up to 10 times) while it fails with exit 2 because a rendezvous timed out.
     Run xen_retrying(const std::vector<std::string>& args) const;

@@ -1,4 +1,5 @@
 // --json on every command: one JSON document on stdout, nothing else there, and its fields.
+#include <chrono>
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -115,7 +116,7 @@ TEST_CASE("apply, revert, replace, unload: action, flags, states, outcome, timin
 TEST_CASE("an action in progress and one that did not complete") {
     Hypervisor hv;
     REQUIRE(hv.tool({"upload", "slow", payload("slow")}).code == 0);
-    // stall keeps every pCPU in a hypercall for 4 s: the APPLY stays scheduled, not started.
+    // stall keeps every pCPU in a hypercall for 8 s: the APPLY stays scheduled, not started.
     REQUIRE(hv.tool({"upload", "stall", payload("stall")}).code == 0);
     REQUIRE(hv.tool({"apply", "stall", "--timeout", "4s", "--wait", "20s"}, 60000).code == 0);
     Json first = json_run(hv, {"apply", "slow", "--nodeps", "--timeout", "1s", "--wait", "100ms"}, "apply", 2);
