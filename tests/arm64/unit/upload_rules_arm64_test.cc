@@ -1,6 +1,6 @@
 // Upload rules that differ between Xen's arm64 and x86 code, checked on AArch64 through the
 // sysctl handler with real AArch64 payloads (the hello fixture, cross-compiled, and variants of
-// it: a section header edited in the test, or a section added by objcopy in tests/arm64/arm64.mk).
+// it: a section header edited in the test, or sections added by objcopy in tests/arm64/arm64.mk).
 // Built and run by make test-arm64 only.
 #include <doctest/doctest.h>
 #include <elf.h>
@@ -145,6 +145,30 @@ TEST_CASE("arm64: an empty .altinstructions section is accepted; the payload app
     CHECK(livepatch::test::run("alt-empty", LIVEPATCH_ACTION_APPLY) == 0);
     CHECK(livepatch::test::run("alt-empty", LIVEPATCH_ACTION_REVERT) == 0);
     unload("alt-empty");
+    hv().reset();
+}
+
+// Xen 4.17.5 common/livepatch.c:798-812 checks .bug_frames.0-3 (whole entries, -EINVAL) before
+// .ex_table, which arm refuses even when empty (:904-925: no CONFIG_HAS_EX_TABLE on arm,
+// -EOPNOTSUPP). In both fixtures .ex_table comes first in the file.
+TEST_CASE("arm64: .ex_table is -EOPNOTSUPP, checked after the bug frames") {
+    hv().reset();
+    hv().clear_log();
+    CHECK(upload("extable", fixture("hello-extable")) == to_xen_rc(Errc::kEOPNOTSUPP));
+    CHECK_MESSAGE(last_log().find(".ex_table") != std::string::npos, last_log());
+
+    const std::vector<uint8_t> f = fixture("hello-extable-bugframe");
+    Elf64_Shdr ex{}, bug{};
+    REQUIRE(has_section(f, ".ex_table", &ex));
+    REQUIRE(has_section(f, ".bug_frames.0", &bug));
+    CHECK(ex.sh_offset <= bug.sh_offset);
+    CHECK(bug.sh_size == 4);  // not a whole 16-byte arm bug frame
+    hv().clear_log();
+    CHECK(upload("extable-bugframe", f) == to_xen_rc(Errc::kEINVAL));
+    CHECK_MESSAGE(last_log().find(".bug_frames.0") != std::string::npos, last_log());
+    xen_livepatch_status st{};
+    CHECK(get("extable", &st) == to_xen_rc(Errc::kENOENT));
+    CHECK(get("extable-bugframe", &st) == to_xen_rc(Errc::kENOENT));
     hv().reset();
 }
 
