@@ -189,7 +189,23 @@ $(A64)/itest-payloads/%.livepatch: $(A64)/fixtures/itest-%.o $(A64)/bin/integrat
 	$(call a64_link_payload,$<,$@.note,$@)
 	rm -f $@.note
 
-A64_FIXTURES := $(patsubst tests/fixtures/payloads/%.c,$(A64)/fixtures/%.livepatch,$(FIXTURE_SRCS))
+# hello with an empty, allocated .altinstructions (tests/arm64/unit/upload_rules_arm64_test.cc).
+$(A64)/fixtures/hello-alt-empty.livepatch: $(A64)/fixtures/hello.livepatch
+	$(A64_OBJCOPY) --add-section .altinstructions=/dev/null --set-section-flags .altinstructions=alloc,readonly $< $@
+
+# hello with an empty .ex_table; and with a 4-byte .bug_frames.0 added after it (both sections
+# are after .text in the file, .ex_table first).
+$(A64)/fixtures/hello-extable.livepatch: $(A64)/fixtures/hello.livepatch
+	$(A64_OBJCOPY) --add-section .ex_table=/dev/null --set-section-flags .ex_table=alloc,readonly $< $@
+
+$(A64)/fixtures/hello-extable-bugframe.livepatch: $(A64)/fixtures/hello-extable.livepatch
+	printf 'bug!' > $@.bug
+	$(A64_OBJCOPY) --add-section .bug_frames.0=$@.bug --set-section-flags .bug_frames.0=alloc,readonly $< $@
+	rm -f $@.bug
+
+A64_FIXTURES := $(patsubst tests/fixtures/payloads/%.c,$(A64)/fixtures/%.livepatch,$(FIXTURE_SRCS)) \
+                $(A64)/fixtures/hello-alt-empty.livepatch $(A64)/fixtures/hello-extable.livepatch \
+                $(A64)/fixtures/hello-extable-bugframe.livepatch
 A64_ITEST_PAYLOADS := $(patsubst tests/integration/payloads/%.c,$(A64)/itest-payloads/%.livepatch,\
                       $(wildcard tests/integration/payloads/*.c))
 
