@@ -1,6 +1,7 @@
 // Where the engine follows Xen 4.17.5's sysctl handler to the errno (xen/common/livepatch.c,
 // cited by line), and the payload quotas that go beyond it.
 #include <doctest/doctest.h>
+#include <elf.h>
 #include <string.h>
 
 #include <string>
@@ -9,6 +10,7 @@
 #include "core/engine/engine.h"
 #include "livepatch/errc.h"
 #include "livepatch/livepatch.h"
+#include "support/elf_builder.h"
 #include "support/sysctl_ops.h"
 #include "support/test_port.h"
 #include "unit/core/engine_support.h"
@@ -175,6 +177,40 @@ TEST_CASE("quotas: -ENOSPC past the payload count, -ENOMEM past the bytes, with 
     CHECK(Engine::instance().limits().max_bytes == hello_bytes + 1);
     Engine::instance().set_limits(Engine::Limits{});
     CHECK(Engine::instance().limits().max_payloads == Engine::kDefaultMaxPayloads);
+}
+
+TEST_CASE("NULL single hooks are disabled: apply, revert and REPLACE run without them") {
+    // Xen 4.17.5 xen/common/livepatch.c:32 (is_hook_enabled) guards every single hook: :1506/:1523
+    // (the apply and revert action hooks), :1830/:1840 (post hooks), :2001/:2053 (pre
+    // hooks) and :1628-1633 (REPLACE's vetoing-hook test): a NULL pointer in any of the six single
+    // hook sections is skipped, so the payload applies, reverts and may REPLACE as one without hooks.
+    EngineReset reset;
+    static constexpr const char* kSingle[] = {".livepatch.hooks.preapply",  ".livepatch.hooks.apply",
+                                              ".livepatch.hooks.postapply", ".livepatch.hooks.prerevert",
+                                              ".livepatch.hooks.revert",    ".livepatch.hooks.postrevert"};
+    ElfBuilder b = valid_payload_builder(3);
+    for (const char* name : kSingle)
+        b.add_section(name, SHT_PROGBITS, SHF_ALLOC, 8).data(std::vector<uint8_t>(8, 0));
+    const std::vector<uint8_t> bytes = b.build().bytes;
+    const std::vector<uint8_t> before = text_copy();
+
+    REQUIRE(upload("null-hooks", bytes) == 0);
+    int32_t hypercall = -1;
+    CHECK(run("null-hooks", LIVEPATCH_ACTION_APPLY, 0, &hypercall) == 0);
+    CHECK(hypercall == 0);
+    CHECK(state_of("null-hooks") == LIVEPATCH_STATE_APPLIED);
+    CHECK(xev()[0] == 0xe9);  // the jump is in place: the action ran without the NULL hooks
+    CHECK(run("null-hooks", LIVEPATCH_ACTION_REVERT, 0, &hypercall) == 0);
+    CHECK(hypercall == 0);
+    CHECK(state_of("null-hooks") == LIVEPATCH_STATE_CHECKED);
+    CHECK(text_copy() == before);
+
+    // Not a payload with vetoing hooks: REPLACE is allowed (Xen: -EOPNOTSUPP only for enabled ones).
+    CHECK(action("null-hooks", LIVEPATCH_ACTION_UNLOAD) == 0);
+    REQUIRE(upload("null-hooks", bytes) == 0);
+    CHECK(run("null-hooks", LIVEPATCH_ACTION_REPLACE, 0, &hypercall) == 0);
+    CHECK(hypercall == 0);
+    CHECK(state_of("null-hooks") == LIVEPATCH_STATE_APPLIED);
 }
 
 }  // TEST_SUITE
