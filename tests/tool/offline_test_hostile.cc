@@ -1,6 +1,6 @@
 // The offline readers (xl-tool/offline) on hostile files: a NOBITS hook section with a huge
 // sh_size, a section whose sh_addr + sh_size wraps, files with no end (/dev/zero) or past the
-// limits, and a symbol table whose sh_entsize lies. Each is read in a forked child with an alarm,
+// limits, a FIFO with no writer, and a symbol table whose sh_entsize lies. Each is read in a forked child with an alarm,
 // so that a reader that loops or crashes fails the test instead of hanging or killing the suite.
 //
 // The files are written byte by byte here (tests/tool/offline_test_elf.h): no hosted hypervisor or
@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -265,6 +266,30 @@ TEST_CASE("info and check --against refuse endless and oversized files, naming t
     o = info(big_payload, false);
     CHECK(o.rc == 1);
     CHECK(o.err.find(big_payload + ": not an ELF file") != std::string::npos);
+}
+
+TEST_CASE("info and check refuse a FIFO at once, naming it, instead of waiting for a writer") {
+    const TempDir dir;
+    const std::string fifo = dir.path() + "/fifo.livepatch";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    ChildResult r = in_child([&](std::string* msg) {
+        const Output o = info(fifo, false);
+        *msg = o.err;
+        return o.rc;
+    }, 10);
+    REQUIRE_MESSAGE(r.exited, "info on a FIFO did not finish (signal " << r.signal << ")");
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(r.text.find(fifo + ": not a regular file (a FIFO or socket") != std::string::npos, r.text);
+
+    const std::string image = dir.write("image", image_with({}));
+    r = in_child([&](std::string* msg) {
+        const Output o = check(fifo, image, false);
+        *msg = o.err;
+        return o.rc;
+    }, 10);
+    REQUIRE_MESSAGE(r.exited, "check on a FIFO did not finish (signal " << r.signal << ")");
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(r.text.find(fifo + ": not a regular file (a FIFO or socket") != std::string::npos, r.text);
 }
 
 }  // TEST_SUITE

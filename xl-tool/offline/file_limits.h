@@ -19,9 +19,11 @@ namespace livepatch::tool::offline {
 // debug information) is about 3 MiB and the hosted hypervisor's sanitizer build about 30 MiB.
 constexpr uint64_t kMaxImageFileSize = 256ull << 20;
 
-// Reads the payload file at `path` (a regular file, a pipe or a device) into *bytes. At most
-// kMaxPayloadSize + 1 bytes are read. Returns "" or the error:
+// Reads the payload file at `path` (a regular file or a device; a FIFO or socket is refused
+// without waiting for a writer) into *bytes. At most kMaxPayloadSize + 1 bytes are read.
+// Returns "" or the error:
 //   "<path>: cannot open the payload file: <strerror>" (or "cannot read ...")
+//   "<path>: not a regular file (a FIFO or socket, which can block forever): payload file refused"
 //   "<path>: larger than the payload limit of 2097152 bytes (2 MiB, Xen's LIVEPATCH_MAX_SIZE)"
 std::string read_payload_file(const std::string& path, std::vector<uint8_t>* bytes);
 
