@@ -19,14 +19,16 @@ A difference must be in the allowlist, one line each:
     <variant> <step number> xen=<verdict> engine=<verdict> | <text found in docs/design.md>
 (# starts a comment). The text after `|` must occur in docs/design.md (the deviation, or the
 known divergence, it names). Fails on any difference not listed, on a listed one that no longer
-differs (the list stays true), on a listed text design.md does not have, when the generated
-payloads are not the ones recorded (re-record: docs/corpus.md), or when the xen-syms is not the
-recorded Xen's."""
+differs (the list stays true), on a listed text design.md does not have, on a `check` run that
+gives no verdict (died by a signal, exited other than 0/1/2, printed no JSON, or an error without
+an rc: named with its variant), when the generated payloads are not the ones recorded
+(re-record: docs/corpus.md), or when the xen-syms is not the recorded Xen's."""
 import argparse
 import errno as errno_mod
 import json
 import os
 import re
+import signal as signal_mod
 import subprocess
 import sys
 
@@ -39,23 +41,56 @@ def ename(v):
     return str(v)
 
 
+# The exit statuses xen-livepatch documents (docs/xen-livepatch.md, "Exit status"): 0 success,
+# 1 failure, 2 retry later. Anything else, or death by a signal, is the tool failing.
+TOOL_EXIT_CODES = (0, 1, 2)
+
+
 def run_check(tool, path, xen_syms, cache):
+    """`check`'s JSON document on `path`, or {"tool_failure": why} when the tool died by a signal,
+    exited with a status it does not document, printed no JSON, or reported an error with no
+    errno: such a run is no verdict, and must never pass for a refusal."""
     if path in cache:
         return cache[path]
     p = subprocess.run([tool, "--json", "check", path, "--against", xen_syms], capture_output=True, text=True)
-    try:
-        doc = json.loads(p.stdout)
-    except json.JSONDecodeError:
-        doc = {"result": "error", "error": f"no JSON (exit {p.returncode}): {p.stderr.strip()[:200]}"}
+    err = p.stderr.strip()[:200]
+    doc = None
+    if p.returncode < 0:
+        try:
+            sig = signal_mod.Signals(-p.returncode).name
+        except ValueError:
+            sig = f"signal {-p.returncode}"
+        why = f"xen-livepatch check died by {sig}"
+    elif p.returncode not in TOOL_EXIT_CODES:
+        why = f"xen-livepatch check exited {p.returncode}, not one of its exit codes 0, 1, 2"
+    else:
+        try:
+            doc = json.loads(p.stdout)
+            why = None
+        except json.JSONDecodeError:
+            why = f"xen-livepatch check printed no JSON (exit {p.returncode})"
+        if doc is not None and doc.get("result") == "error" and not isinstance(error_rc(doc), int):
+            doc, why = None, "xen-livepatch check reported an error without an rc"
+    if doc is None:
+        doc = {"tool_failure": why + (f": {err}" if err else "")}
     cache[path] = doc
     return doc
 
 
+def error_rc(doc):
+    """The -errno of a `result: error` document (its rc, else its error's rc), or None."""
+    for rc in (doc.get("rc"), (doc.get("error") or {}).get("rc")):
+        if isinstance(rc, int) and not isinstance(rc, bool) and rc < 0:
+            return rc
+    return None
+
+
 def engine_upload(doc):
     """The UPLOAD verdict: the upload check's errno (with the xen-depends check, part of UPLOAD);
-    the APPLY checks (depends, expectations, patch) are not part of it."""
+    the APPLY checks (depends, expectations, patch) are not part of it. A payload `check` cannot
+    read at all (`result: error`) is refused with the rc it reports."""
     if doc.get("result") == "error":
-        return "refused-unreadable"
+        return error_rc(doc)
     for c in doc.get("checks", []):
         if c["name"] in ("upload", "xen-depends") and c["status"] == "failed":
             return c.get("rc", -errno_mod.EINVAL)
@@ -145,7 +180,7 @@ def main():
           f"(build-id {table['xen']['build_id'][:12]}...) on {table['recorded']}")
 
     cache = {}
-    counts = {"compared": 0, "agree": 0, "allowlisted": 0, "unpredicted": 0}
+    counts = {"compared": 0, "agree": 0, "allowlisted": 0, "unpredicted": 0, "tool_failures": 0}
     differences = []
     seen_allowed = set()
     for name in sorted(set(recorded) & set(generated), key=lambda n: [v["name"] for v in table["variants"]].index(n)):
@@ -164,7 +199,14 @@ def main():
             verb, payload = gs["verb"], gs["payload"]
             ev = None
             if gs["offline"] and verb == "upload":
-                doc = run_check(a.tool, os.path.join(a.corpus, name, gs["file"]), a.xen_syms, cache)
+                path = os.path.join(a.corpus, name, gs["file"])
+                doc = run_check(a.tool, path, a.xen_syms, cache)
+                if "tool_failure" in doc:
+                    # No verdict: a crashing or mute checker never counts as agreeing.
+                    counts["tool_failures"] += 1
+                    failures.append(f"{name} step {k} ({verb} {gs['file']}): {doc['tool_failure']}")
+                    parts.append(f"{k}:{verb} xen {ename(xv)}, engine TOOL FAILED")
+                    continue
                 uploaded_ok[payload] = doc
                 ev = engine_upload(doc)
             elif gs["offline"] and verb in ("apply", "apply-nodeps", "replace") and not applied_any \
@@ -177,8 +219,7 @@ def main():
                 parts.append(f"{k}:{verb} {ename(xv)} (not predicted offline)")
                 continue
             counts["compared"] += 1
-            same = ev == xv or (ev == "refused-unreadable" and isinstance(xv, int) and xv < 0)
-            if same:
+            if ev == xv:
                 counts["agree"] += 1
                 parts.append(f"{k}:{verb} {ename(xv)} agree")
                 continue
@@ -201,7 +242,8 @@ def main():
     for d in differences:
         failures.append(f"unlisted difference: {d}")
     print(f"corpus: {counts['compared']} steps compared: {counts['agree']} agree, {counts['allowlisted']} allowlisted "
-          f"differences, {len(differences)} unlisted; {counts['unpredicted']} steps not predicted offline")
+          f"differences, {len(differences)} unlisted; {counts['unpredicted']} steps not predicted offline; "
+          f"{counts['tool_failures']} runs of the tool failed")
     if failures:
         for f in failures:
             print(f"corpus: FAIL: {f}")
