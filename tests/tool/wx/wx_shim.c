@@ -4,8 +4,9 @@
  * syscall(2)). A request for PROT_WRITE and PROT_EXEC together is reported on stderr (and
  * appended to $WX_SHIM_LOG when set) and the process aborts. At exit it prints one summary line:
  *   wx-shim: checked <n> calls (mmap <a>, mprotect <b>, pkey_mprotect <c>, mremap <d>;
- *            <w> writable, <x> executable), 0 write+execute
- * so that a test can tell the shim really sat between the process and the kernel. mremap takes
+ *            <w> writable, <x> executable), <y> write+execute
+ * (<y> is always 0 there: such a request aborts before the summary), so that a test can tell the
+ * shim really sat between the process and the kernel: it saw writable and executable requests. mremap takes
  * no protection: it is counted and passed through (it cannot add PROT_EXEC or PROT_WRITE). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -17,7 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static unsigned long n_mmap, n_mprotect, n_pkey, n_mremap, n_writable, n_exec;
+static unsigned long n_mmap, n_mprotect, n_pkey, n_mremap, n_writable, n_exec, n_wx;
 
 static void report(const char *line)
 {
@@ -45,6 +46,7 @@ static void check(const char *fn, void *addr, size_t len, int prot)
         __atomic_add_fetch(&n_exec, 1, __ATOMIC_RELAXED);
     if ((prot & (PROT_WRITE | PROT_EXEC)) != (PROT_WRITE | PROT_EXEC))
         return;
+    __atomic_add_fetch(&n_wx, 1, __ATOMIC_RELAXED);
     snprintf(line, sizeof line, "wx-shim: %s(%p, %zu, prot %#x) asks for write and execute together: abort\n", fn,
              addr, len, (unsigned)prot);
     report(line);
@@ -97,7 +99,7 @@ __attribute__((destructor)) static void wx_shim_summary(void)
     char line[256];
     snprintf(line, sizeof line,
              "wx-shim: checked %lu calls (mmap %lu, mprotect %lu, pkey_mprotect %lu, mremap %lu; %lu writable, "
-             "%lu executable), 0 write+execute\n",
-             n_mmap + n_mprotect + n_pkey + n_mremap, n_mmap, n_mprotect, n_pkey, n_mremap, n_writable, n_exec);
+             "%lu executable), %lu write+execute\n",
+             n_mmap + n_mprotect + n_pkey + n_mremap, n_mmap, n_mprotect, n_pkey, n_mremap, n_writable, n_exec, n_wx);
     report(line);
 }
