@@ -152,6 +152,38 @@ TEST_CASE("UPLOAD errno order: out-of-range handle -EFAULT, then a loaded name -
     CHECK(livepatch_op(&op) == to_xen_rc(Errc::kEFAULT));
 }
 
+namespace {
+int32_t g_rc_seen_by_post_hook = 1;  // 1: no post hook has run
+void record_payload_rc(void* p) { g_rc_seen_by_post_hook = static_cast<Payload*>(p)->rc(); }
+}  // namespace
+
+TEST_CASE("post hooks see the action's final rc, not -EAGAIN") {
+    // Xen 4.17.5 sets data->rc at the end of livepatch_do_action (xen/common/livepatch.c:1610),
+    // which check_for_livepatch_work runs (:1809) before it calls the post hooks, whose log line
+    // prints that rc (:1832, :1842).
+    EngineReset reset;
+    REQUIRE(upload("hooked", fixture("hooked")) == 0);
+    auto** probe = reinterpret_cast<void (**)(void*)>(payload_int("hooked", "post_hook_probe"));
+    *probe = record_payload_rc;
+    int* rc_revert = payload_int("hooked", "hook_rc_revert");
+
+    g_rc_seen_by_post_hook = 1;
+    CHECK(run("hooked", LIVEPATCH_ACTION_APPLY) == 0);
+    CHECK(g_rc_seen_by_post_hook == 0);
+
+    // A revert action hook that refuses: the post hook sees that rc.
+    *rc_revert = -7;
+    g_rc_seen_by_post_hook = 1;
+    CHECK(run("hooked", LIVEPATCH_ACTION_REVERT) == -7);
+    CHECK(g_rc_seen_by_post_hook == -7);
+
+    *rc_revert = 0;
+    g_rc_seen_by_post_hook = 1;
+    CHECK(run("hooked", LIVEPATCH_ACTION_REVERT) == 0);
+    CHECK(g_rc_seen_by_post_hook == 0);
+    *probe = nullptr;
+}
+
 TEST_CASE("quotas: -ENOSPC past the payload count, -ENOMEM past the bytes, with a log line; nothing left behind") {
     EngineReset reset;
     LimitsGuard restore;
