@@ -243,6 +243,19 @@ TEST_CASE("LIST: the probe reports no payloads; bad batches are refused") {
     op.u.livepatch.u.list.nr = 1;
     op.u.livepatch.u.list.pad = 1;
     CHECK(c.sysctl(op, none) == -EINVAL);
+
+    // NULL arrays are in range, as address 0 is for Xen 4.17.5's guest_handle_okay
+    // (xen/arch/x86/include/asm/guest_access.h:41-43): with no payloads nothing is copied, so
+    // LIST returns 0 and nr 0 (xen/common/livepatch.c:1246, :1312). A handle past the arena is
+    // out of range: -EINVAL (:1239-1243).
+    op = HostedClient::make_op(XEN_SYSCTL_LIVEPATCH_LIST);
+    op.u.livepatch.u.list.nr = 4;
+    CHECK(c.sysctl(op, none) == 0);
+    CHECK(op.u.livepatch.u.list.nr == 0);
+    op = HostedClient::make_op(XEN_SYSCTL_LIVEPATCH_LIST);
+    op.u.livepatch.u.list.nr = 4;
+    ArenaBuilder::set_handle(op.u.livepatch.u.list.len, 100);
+    CHECK(c.sysctl(op, none) == -EINVAL);
 }
 
 TEST_CASE("UPLOAD of garbage fails with the loader's -EINVAL and leaves nothing behind") {

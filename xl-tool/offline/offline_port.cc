@@ -170,6 +170,9 @@ void post_action() noexcept {}
 
 bool copy_from_guest(void*, uint64_t, uint64_t, uint64_t) noexcept { return false; }
 bool copy_to_guest(uint64_t, uint64_t, const void*, uint64_t) noexcept { return false; }
-bool guest_handle_okay(uint64_t, uint64_t, uint64_t len) noexcept { return len == 0; }
+// No guest memory: only a wrapping range is refused; every copy fails.
+bool guest_handle_okay(uint64_t handle, uint64_t offset, uint64_t len) noexcept {
+    return len == 0 || (handle + offset >= handle && handle + offset + len >= handle + offset);
+}
 
 }  // namespace livepatch::port

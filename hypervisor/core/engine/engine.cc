@@ -471,6 +471,10 @@ void Engine::action_done(void* ctx, const RendezvousReport& report) noexcept {
     rec.nr_missing = report.nr_missing;
     memcpy(rec.missing, report.missing, sizeof rec.missing);
 
+    // The final rc is stored first, so the post hooks see it (Xen sets data->rc in
+    // livepatch_do_action, xen/common/livepatch.c:1610, before it calls them, :1832, :1842).
+    __atomic_store_n(&p->m_rc, report.rc, __ATOMIC_RELEASE);
+
     // Post hooks run outside the window, when the action itself ran (as in Xen: not after a
     // rendezvous timeout).
     if (report.action_ran) {
@@ -480,7 +484,6 @@ void Engine::action_done(void* ctx, const RendezvousReport& report) noexcept {
             reinterpret_cast<PostHook>(p->m_hooks.postrevert)(p);
     }
 
-    __atomic_store_n(&p->m_rc, report.rc, __ATOMIC_RELEASE);
     e->log_action(p, action_name(e->m_work_cmd), report.rc);
 }
 

@@ -84,7 +84,7 @@ int32_t op_list(xen_sysctl_livepatch_list& list) noexcept {
     const uint64_t meta_len_h = handle_value(list.metadata_len);
     const uint32_t want = list.nr, idx = list.idx;
     // Xen (xen/common/livepatch.c:1239-1243): the per-entry arrays must be in range for nr
-    // entries, else -EINVAL (a NULL handle names nothing).
+    // entries, else -EINVAL. A NULL handle is in range; its copies fail with -EFAULT below.
     if (want && (!port::guest_handle_okay(status_h, 0, uint64_t{want} * sizeof(xen_livepatch_status)) ||
                  !port::guest_handle_okay(len_h, 0, uint64_t{want} * 4) ||
                  !port::guest_handle_okay(meta_len_h, 0, uint64_t{want} * 4)))

@@ -189,9 +189,9 @@ void post_action() noexcept;
 bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) noexcept;
 
 // True when `len` bytes at `offset` of the buffer named by `handle` lie where the caller may
-// have memory (a range check only: a copy may still fault, and then fails with -EFAULT). A NULL
-// handle names nothing; `len` 0 is always in range. Xen: guest_handle_okay /
-// guest_handle_subrange_okay.
+// have memory (a range and wrap check only: a copy may still fault, and then fails with -EFAULT).
+// A NULL handle is in range, as address 0 is for Xen (its copy fails); `len` 0 is always in
+// range. Xen: guest_handle_okay / guest_handle_subrange_okay.
 bool guest_handle_okay(uint64_t handle, uint64_t offset, uint64_t len) noexcept;
 bool copy_to_guest(uint64_t handle, uint64_t offset, const void* src, uint64_t len) noexcept;
 

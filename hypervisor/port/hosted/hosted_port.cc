@@ -164,9 +164,9 @@ bool copy_from_guest(void* dst, uint64_t handle, uint64_t offset, uint64_t len) 
 }
 
 bool guest_handle_okay(uint64_t handle, uint64_t offset, uint64_t len) noexcept {
-    if (!len)
-        return true;
-    if (!t_arena || !handle)
+    if (!len || !handle)
+        return true;  // NULL is in range, as address 0 is for Xen; its copy then fails (-EFAULT)
+    if (!t_arena)
         return false;
     const uint64_t start = handle - 1 + offset;
     return start >= handle - 1 && start <= t_arena_len && len <= t_arena_len - start;

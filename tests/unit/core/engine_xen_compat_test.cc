@@ -81,25 +81,32 @@ TEST_CASE("LIST on an empty list with idx > 0: nr is 0, not a wrapped count") {
     CHECK(one.op.u.list.nr == 2);
 }
 
-TEST_CASE("LIST with NULL handles is -EINVAL: the range checks come first") {
-    // Xen 4.17.5 xen/common/livepatch.c:1239-1243 (status, len, metadata_len for nr entries) and
-    // :1274-1280 (each name and metadata): guest_handle_okay, -EINVAL. libxc refuses NULL buffers
-    // with EINVAL too (tools/libs/ctrl/xc_misc.c:751-756).
+TEST_CASE("LIST with NULL handles: in range, so empty lists succeed and copies fail -EFAULT") {
+    // Xen 4.17.5 guest_handle_okay is an address-range check only, which address 0 passes
+    // (x86: xen/arch/x86/include/asm/guest_access.h:41-43, array_access_ok, __addr_ok in
+    // x86_64/uaccess.h; Arm: xen/arch/arm/include/asm/guest_access.h:31 is 1). So the range checks
+    // of xen/common/livepatch.c:1239-1243 and :1274-1280 pass, an empty list returns 0 with nr 0
+    // (:1246, :1312), and a payload's entry fails in __copy_to_guest_offset: -EFAULT (:1284-1293).
     EngineReset reset;
     ListCall empty(0, 2);
     set_xen_guest_handle(empty.op.u.list.len, static_cast<uint32_t*>(nullptr));
-    CHECK(empty.run() == to_xen_rc(Errc::kEINVAL));
+    set_xen_guest_handle(empty.op.u.list.status, static_cast<xen_livepatch_status*>(nullptr));
+    set_xen_guest_handle(empty.op.u.list.name, static_cast<char*>(nullptr));
+    set_xen_guest_handle(empty.op.u.list.metadata, static_cast<char*>(nullptr));
+    set_xen_guest_handle(empty.op.u.list.metadata_len, static_cast<uint32_t*>(nullptr));
+    CHECK(empty.run() == 0);
+    CHECK(empty.op.u.list.nr == 0);
 
     REQUIRE(upload("hello", fixture("hello")) == 0);
     ListCall no_len(0, 1);
     set_xen_guest_handle(no_len.op.u.list.len, static_cast<uint32_t*>(nullptr));
-    CHECK(no_len.run() == to_xen_rc(Errc::kEINVAL));
+    CHECK(no_len.run() == to_xen_rc(Errc::kEFAULT));
     ListCall no_status(0, 1);
     set_xen_guest_handle(no_status.op.u.list.status, static_cast<xen_livepatch_status*>(nullptr));
-    CHECK(no_status.run() == to_xen_rc(Errc::kEINVAL));
+    CHECK(no_status.run() == to_xen_rc(Errc::kEFAULT));
     ListCall no_name(0, 1);
     set_xen_guest_handle(no_name.op.u.list.name, static_cast<char*>(nullptr));
-    CHECK(no_name.run() == to_xen_rc(Errc::kEINVAL));
+    CHECK(no_name.run() == to_xen_rc(Errc::kEFAULT));
     // A probe (nr = 0) names no buffers: NULL handles are fine.
     ListCall probe(0, 0);
     set_xen_guest_handle(probe.op.u.list.name, static_cast<char*>(nullptr));
@@ -126,14 +133,55 @@ TEST_CASE("UPLOAD errno order: out-of-range handle -EFAULT, then a loaded name -
     CHECK(upload("hello2", bytes) == to_xen_rc(Errc::kEFAULT));
     hv().set_guest_fault(0, 0);
 
-    // Out of range (NULL): -EFAULT first, even for a loaded name.
+    // A NULL buffer is in range (Xen's guest_handle_okay is an address-range check that address 0
+    // passes, :104): -EEXIST for a loaded name (:1156), -EFAULT from the copy for a new one (:1159).
     xen_sysctl_livepatch_op op{};
     op.cmd = XEN_SYSCTL_LIVEPATCH_UPLOAD;
     const std::string name = "hello";
     set_name(op.u.upload.name, name);
     op.u.upload.size = bytes.size();
     set_xen_guest_handle(op.u.upload.payload, static_cast<uint8_t*>(nullptr));
+    CHECK(livepatch_op(&op) == to_xen_rc(Errc::kEEXIST));
+    const std::string fresh = "hello3";
+    set_name(op.u.upload.name, fresh);
     CHECK(livepatch_op(&op) == to_xen_rc(Errc::kEFAULT));
+
+    // Out of range (the buffer's end wraps the address space): -EFAULT first, even for a loaded name.
+    set_name(op.u.upload.name, name);
+    set_xen_guest_handle(op.u.upload.payload, reinterpret_cast<uint8_t*>(~uintptr_t{0} - 8));
+    CHECK(livepatch_op(&op) == to_xen_rc(Errc::kEFAULT));
+}
+
+namespace {
+int32_t g_rc_seen_by_post_hook = 1;  // 1: no post hook has run
+void record_payload_rc(void* p) { g_rc_seen_by_post_hook = static_cast<Payload*>(p)->rc(); }
+}  // namespace
+
+TEST_CASE("post hooks see the action's final rc, not -EAGAIN") {
+    // Xen 4.17.5 sets data->rc at the end of livepatch_do_action (xen/common/livepatch.c:1610),
+    // which check_for_livepatch_work runs (:1809) before it calls the post hooks, whose log line
+    // prints that rc (:1832, :1842).
+    EngineReset reset;
+    REQUIRE(upload("hooked", fixture("hooked")) == 0);
+    auto** probe = reinterpret_cast<void (**)(void*)>(payload_int("hooked", "post_hook_probe"));
+    *probe = record_payload_rc;
+    int* rc_revert = payload_int("hooked", "hook_rc_revert");
+
+    g_rc_seen_by_post_hook = 1;
+    CHECK(run("hooked", LIVEPATCH_ACTION_APPLY) == 0);
+    CHECK(g_rc_seen_by_post_hook == 0);
+
+    // A revert action hook that refuses: the post hook sees that rc.
+    *rc_revert = -7;
+    g_rc_seen_by_post_hook = 1;
+    CHECK(run("hooked", LIVEPATCH_ACTION_REVERT) == -7);
+    CHECK(g_rc_seen_by_post_hook == -7);
+
+    *rc_revert = 0;
+    g_rc_seen_by_post_hook = 1;
+    CHECK(run("hooked", LIVEPATCH_ACTION_REVERT) == 0);
+    CHECK(g_rc_seen_by_post_hook == 0);
+    *probe = nullptr;
 }
 
 TEST_CASE("quotas: -ENOSPC past the payload count, -ENOMEM past the bytes, with a log line; nothing left behind") {
