@@ -230,7 +230,7 @@ Run Hypervisor::tool(const std::vector<std::string>& args, int timeout_ms) const
         if (a.rfind("--timeout", 0) == 0 || a.rfind("--wait", 0) == 0 || a == "--")
             return xen(args, timeout_ms);
     }
-    std::vector<std::string> all{"--timeout", "1s", "--wait", "30s"};
+    std::vector<std::string> all{"--timeout", "4s", "--wait", "60s"};
     all.insert(all.end(), args.begin(), args.end());
     return xen(all, timeout_ms);
 }

@@ -52,7 +52,7 @@ public:
     bool running() const { return m_pid > 0; }
 
     // Runs the tool against this hypervisor: `--socket <socket>`, then, unless `args` has
-    // --timeout or --wait, `--timeout 1s --wait 30s`, then `args`. The hypervisor's two pCPUs
+    // --timeout or --wait, `--timeout 4s --wait 60s`, then `args`. The hypervisor's two pCPUs
     // share the host's CPUs with the tests (and whatever else runs there), so Xen's 30 ms
     // rendezvous can miss; the text of a completed action is the same either way. Tests about
     // Xen's own timing use xen().
