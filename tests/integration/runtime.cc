@@ -32,11 +32,11 @@ struct Runtime {
         // Thousands of actions run here: keep the log to warnings and errors unless asked.
         if (!getenv("LP_VERBOSE"))
             hosted::set_log_level(1);
+        start();  // the pCPUs exist before any hypercall can arrive, as in the hosted hypervisor
         if (!hosted::start_server(socket)) {
             fprintf(stderr, "integration tests: cannot start the control socket at %s\n", socket.c_str());
             abort();
         }
-        start();
     }
     ~Runtime() {
         hosted::stop_server();

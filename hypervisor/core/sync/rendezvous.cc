@@ -37,10 +37,6 @@ int32_t Rendezvous::schedule(Action action, Done done, void* ctx, uint64_t timeo
     m_ctx = ctx;
     m_owner = owner;
     m_timeout_ns = timeout_ns ? timeout_ns : kDefaultTimeoutNs;
-    for (uint32_t& w : m_arrived)
-        w = 0;
-    for (uint32_t& w : m_irq_arrived)
-        w = 0;
     const uint32_t gen = m_gen + 1 ? m_gen + 1 : 1;
     m_gen = gen;
     store(m_semaphore, uint64_t{gen} << 32);
@@ -111,7 +107,7 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
     const uint64_t deadline = start + m_timeout_ns;
     const unsigned cpus = port::cpu_count();
     report.cpus = cpus;
-    __atomic_or_fetch(&m_arrived[cpu / 32], 1u << (cpu % 32), __ATOMIC_ACQ_REL);
+    store(m_arrived_gen[cpu], gen);
 
     int32_t rc = 0;
     const bool maps = port::cpu_maps_get();
@@ -131,7 +127,7 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
 
     if (!rc) {
         // IRQ phase: every CPU checks in again once its interrupts are off.
-        __atomic_or_fetch(&m_irq_arrived[cpu / 32], 1u << (cpu % 32), __ATOMIC_ACQ_REL);
+        store(m_irq_gen[cpu], gen);
         store(m_semaphore, (uint64_t{gen} << 32) | 1);
         store(m_ready, gen);
         if (cpus > 1 && !wait_for_all(gen, cpus, deadline)) {
@@ -164,9 +160,9 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
         report.window_ns = port::now_ns() - gathered;
     } else {
         // The CPUs that had not arrived in the phase that timed out (none when the lock did).
-        const uint32_t* seen = report.irq_phase ? m_irq_arrived : m_arrived;
+        const uint32_t* seen = report.irq_phase ? m_irq_gen : m_arrived_gen;
         for (unsigned c = 0; c < cpus; ++c) {
-            if (!(load(seen[c / 32]) & (1u << (c % 32)))) {
+            if (load(seen[c]) != gen) {
                 report.missing[c / 32] |= 1u << (c % 32);
                 ++report.nr_missing;
             }
@@ -189,7 +185,7 @@ void Rendezvous::master(uint32_t gen, unsigned cpu) noexcept {
 }
 
 void Rendezvous::slave(uint32_t gen, unsigned cpu) noexcept {
-    __atomic_or_fetch(&m_arrived[cpu / 32], 1u << (cpu % 32), __ATOMIC_ACQ_REL);
+    store(m_arrived_gen[cpu], gen);
     // Wait until every CPU has arrived (or the master gave up).
     while (load(m_active) == gen && load(m_ready) != gen)
         port::cpu_relax();
@@ -197,7 +193,7 @@ void Rendezvous::slave(uint32_t gen, unsigned cpu) noexcept {
     // Check in for the IRQ phase; a no-op if the master already gave up on this generation.
     uint32_t before = 0;
     if (arrive(gen, &before))
-        __atomic_or_fetch(&m_irq_arrived[cpu / 32], 1u << (cpu % 32), __ATOMIC_ACQ_REL);
+        store(m_irq_gen[cpu], gen);
     while (load(m_active) == gen)
         port::cpu_relax();
     port::post_action();

@@ -88,8 +88,12 @@ private:
     Done m_done = nullptr;
     void* m_ctx = nullptr;
     Spinlock* m_owner = nullptr;  // held by the master from the window to the end of done
-    uint32_t m_arrived[port::kMaxCpus / 32] = {};      // arrived at the quiesce
-    uint32_t m_irq_arrived[port::kMaxCpus / 32] = {};  // checked in with interrupts off
+    // Per CPU, the last generation it arrived at the quiesce / checked in with interrupts off.
+    // Generations rather than bitmaps reset at schedule(): a CPU still leaving an old generation
+    // can never mark itself arrived in the next one, and nothing is written non-atomically while
+    // a CPU may be writing it.
+    uint32_t m_arrived_gen[port::kMaxCpus] = {};
+    uint32_t m_irq_gen[port::kMaxCpus] = {};
 };
 
 }  // namespace livepatch

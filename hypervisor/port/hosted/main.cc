@@ -87,9 +87,12 @@ int main(int argc, char** argv) {
 
     ServerOptions server_opts;
     server_opts.allow_uids.assign(allow_uids.begin(), allow_uids.end());
-    if (!start_server(socket_path, server_opts))
-        return 1;
+    // The pCPUs exist before the first hypercall can arrive: the rendezvous reads the CPU table.
     start_cpus(co);
+    if (!start_server(socket_path, server_opts)) {
+        stop_cpus();
+        return 1;
+    }
 
     printf("hosted-hypervisor: %u pCPUs, %zu symbols, build-id ", cpu_total(), img.symbol_count);
     for (uint32_t i = 0; i < img.build_id_len; ++i)
