@@ -48,11 +48,13 @@ $(FUZZ_BIN): $(FUZZ_OBJS)
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_SANITIZE) -g -o $@ $^
 
-$(INFO_FUZZ_BIN): $(FUZZ_OFFLINE_OBJS) $(FUZZ_DIR)/obj/tests/fuzz/info_fuzzer.o
+$(INFO_FUZZ_BIN): $(FUZZ_OFFLINE_OBJS) $(FUZZ_DIR)/obj/tests/fuzz/info_fuzzer.o \
+		$(FUZZ_DIR)/obj/tests/fuzz/input_file.o
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_SANITIZE) -g -o $@ $^ -lelf
 
-$(IMAGE_FUZZ_BIN): $(FUZZ_OFFLINE_OBJS) $(FUZZ_DIR)/obj/tests/fuzz/image_fuzzer.o
+$(IMAGE_FUZZ_BIN): $(FUZZ_OFFLINE_OBJS) $(FUZZ_DIR)/obj/tests/fuzz/image_fuzzer.o \
+		$(FUZZ_DIR)/obj/tests/fuzz/input_file.o
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_SANITIZE) -g -o $@ $^ -lelf
 

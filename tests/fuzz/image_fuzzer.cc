@@ -10,32 +10,24 @@
 // outside the image's mapping (anonymous memory ASan does not track) faults.
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <stdexcept>
 #include <string>
 
 #include "../../xl-tool/offline/hypervisor_image.h"
+#include "fuzz/input_file.h"
 
 using livepatch::tool::offline::HypervisorImage;
+using namespace livepatch::fuzz;
 
 namespace {
 
-[[noreturn]] void die(const char* what, const std::string& detail) {
-    fprintf(stderr, "image-fuzzer: %s: %s\n", what, detail.c_str());
-    __builtin_trap();
-}
-
-int g_fd = -1;
-std::string g_path;
 volatile uint8_t g_sink;
 
 void exercise(const HypervisorImage& img) {
     const uint64_t lo = img.base(), hi = img.base() + img.size();
     if (img.text_start() < lo || img.text_end() > hi || img.text_start() > img.text_end())
-        die(".text outside the mapping", g_path);
+        die(".text outside the mapping", input_path());
     uint8_t sum = 0;
     sum = static_cast<uint8_t>(sum + *reinterpret_cast<const volatile uint8_t*>(lo));  // the ends are readable
     sum = static_cast<uint8_t>(sum + *reinterpret_cast<const volatile uint8_t*>(hi - 1));
@@ -55,21 +47,18 @@ void exercise(const HypervisorImage& img) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    g_fd = memfd_create("image-fuzzer-input", MFD_CLOEXEC);
-    if (g_fd < 0)
-        die("memfd_create", "");
-    g_path = "/proc/self/fd/" + std::to_string(g_fd);
+    open_input_file("image-fuzzer");
     return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    if (ftruncate(g_fd, 0) != 0 || pwrite(g_fd, data, size, 0) != static_cast<ssize_t>(size))
-        die("cannot write the input", g_path);
+    write_input_file(data, size);
+    const std::string& path = input_path();
     try {
-        const auto img = HypervisorImage::load(g_path);
+        const auto img = HypervisorImage::load(path);
         exercise(*img);
     } catch (const std::runtime_error& e) {
-        if (std::string(e.what()).find(g_path) == std::string::npos)
+        if (std::string(e.what()).find(path) == std::string::npos)
             die("a refusal does not name the file", e.what());
     }
     return 0;

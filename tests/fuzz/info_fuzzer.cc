@@ -11,45 +11,30 @@
 // -rss_limit_mb and -timeout catch a reader that grows or loops without bound.
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
 #include "../../xl-tool/offline/commands.h"
+#include "fuzz/input_file.h"
 
-namespace {
-
-[[noreturn]] void die(const char* what, const std::string& detail) {
-    fprintf(stderr, "info-fuzzer: %s: %s\n", what, detail.c_str());
-    __builtin_trap();
-}
-
-int g_fd = -1;
-std::string g_path;
-
-}  // namespace
+using namespace livepatch::fuzz;
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    g_fd = memfd_create("info-fuzzer-input", MFD_CLOEXEC);
-    if (g_fd < 0)
-        die("memfd_create", "");
-    g_path = "/proc/self/fd/" + std::to_string(g_fd);
+    open_input_file("info-fuzzer");
     return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    if (ftruncate(g_fd, 0) != 0 || pwrite(g_fd, data, size, 0) != static_cast<ssize_t>(size))
-        die("cannot write the input", g_path);
+    write_input_file(data, size);
+    const std::string& path = input_path();
     for (bool json : {false, true}) {
         std::ostringstream out, err;
-        const int rc = livepatch::tool::offline::run_info(g_path, json, out, err);
+        const int rc = livepatch::tool::offline::run_info(path, json, out, err);
         if (rc != 0 && rc != 1)
             die("unexpected exit code", std::to_string(rc));
-        if (rc == 1 && err.str().find(g_path) == std::string::npos)
+        if (rc == 1 && err.str().find(path) == std::string::npos)
             die("a refusal does not name the file", err.str());
         if (rc == 0 && json) {
             const nlohmann::json j = nlohmann::json::parse(out.str(), nullptr, false);

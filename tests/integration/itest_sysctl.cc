@@ -80,7 +80,7 @@ int sysctl_action(const std::string& name, uint32_t cmd, uint32_t timeout_ns, ui
 }
 
 int sysctl_wait(const std::string& name) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     for (;;) {
         xen_livepatch_status st{};
         REQUIRE(sysctl_get(name, &st) == 0);

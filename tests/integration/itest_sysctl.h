@@ -20,7 +20,8 @@ int sysctl_upload(const std::string& name, const std::vector<uint8_t>& bytes);
 int sysctl_get(const std::string& name, xen_livepatch_status* st);
 int sysctl_action(const std::string& name, uint32_t cmd, uint32_t timeout_ns = 0, uint32_t flags = 0);
 
-// Polls GET until the action on `name` is no longer -EAGAIN (up to 60 s); its final rc.
+// Polls GET until the action on `name` is no longer -EAGAIN; its final rc. The 120 s deadline
+// only catches an action that never completes (a sanitizer build on a loaded host is slow).
 int sysctl_wait(const std::string& name);
 
 // ACTION, then sysctl_wait: the hypercall's rc when it failed, else the final rc.

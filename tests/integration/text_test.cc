@@ -14,12 +14,12 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "arch/arch.h"
+#include "integration/itest_sysctl.h"
 #include "integration/runtime.h"
 #include "livepatch/abi.h"
 #include "livepatch/errc.h"
@@ -30,6 +30,7 @@
 #include "port/hosted/text_alias.h"
 
 using namespace livepatch;
+using namespace livepatch::integration;
 
 namespace {
 
@@ -103,77 +104,6 @@ struct CaptureStderr {
     }
 };
 
-int upload(const std::string& name, const std::vector<uint8_t>& bytes) {
-    // The arena: the name, then the payload bytes; handles are offsets + 1.
-    std::vector<uint8_t> arena(name.begin(), name.end());
-    arena.push_back(0);
-    const uint64_t name_handle = 1, payload_handle = arena.size() + 1;
-    arena.insert(arena.end(), bytes.begin(), bytes.end());
-    xen_sysctl op{};
-    op.cmd = XEN_SYSCTL_livepatch_op;
-    op.interface_version = kSysctlInterfaceVersion;
-    op.u.livepatch.cmd = XEN_SYSCTL_LIVEPATCH_UPLOAD;
-    auto& u = op.u.livepatch.u.upload;
-    memcpy(&u.name.name, &name_handle, 8);
-    u.name.size = static_cast<uint16_t>(name.size() + 1);
-    memcpy(&u.payload, &payload_handle, 8);
-    u.size = bytes.size();
-    return hosted::serve_sysctl(&op, arena.data(), arena.size());
-}
-
-std::vector<uint8_t> payload_file(const std::string& name) {
-    const char* dir = getenv("LP_ITEST_PAYLOADS");
-    REQUIRE_MESSAGE(dir, "LP_ITEST_PAYLOADS must name the directory of payloads built for this binary");
-    std::ifstream in(std::string(dir) + "/text/" + name + ".livepatch", std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "missing payload ", name);
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-int sysctl_action(const std::string& name, uint32_t cmd, uint32_t flags = 0) {
-    std::vector<uint8_t> arena(name.begin(), name.end());
-    arena.push_back(0);
-    xen_sysctl op{};
-    op.cmd = XEN_SYSCTL_livepatch_op;
-    op.interface_version = kSysctlInterfaceVersion;
-    op.u.livepatch.cmd = XEN_SYSCTL_LIVEPATCH_ACTION;
-    auto& a = op.u.livepatch.u.action;
-    const uint64_t h = 1;
-    memcpy(&a.name.name, &h, 8);
-    a.name.size = static_cast<uint16_t>(name.size() + 1);
-    a.cmd = cmd;
-    a.timeout = 1000000000u;
-    a.flags = flags;
-    return hosted::serve_sysctl(&op, arena.data(), arena.size());
-}
-
-// GET's rc for `name` once it is no longer -EAGAIN (the action completed).
-int settled_rc(const std::string& name) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (;;) {
-        std::vector<uint8_t> arena(name.begin(), name.end());
-        arena.push_back(0);
-        xen_sysctl op{};
-        op.cmd = XEN_SYSCTL_livepatch_op;
-        op.interface_version = kSysctlInterfaceVersion;
-        op.u.livepatch.cmd = XEN_SYSCTL_LIVEPATCH_GET;
-        auto& g = op.u.livepatch.u.get;
-        const uint64_t h = 1;
-        memcpy(&g.name.name, &h, 8);
-        g.name.size = static_cast<uint16_t>(name.size() + 1);
-        REQUIRE(hosted::serve_sysctl(&op, arena.data(), arena.size()) == 0);
-        if (g.status.rc != to_xen_rc(Errc::kEAGAIN))
-            return g.status.rc;
-        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "action on ", name, " never completed");
-        usleep(100);
-    }
-}
-
-// An action, then its final rc (or the hypercall's rc when it was refused).
-int act(const std::string& name, uint32_t cmd, uint32_t flags = 0) {
-    const int rc = sysctl_action(name, cmd, flags);
-    return rc ? rc : settled_rc(name);
-}
-
 }  // namespace
 
 TEST_SUITE("patchable text and W^X") {
@@ -227,7 +157,7 @@ TEST_CASE("an old function outside the patchable text is refused at upload, nami
     int rc;
     {
         CaptureStderr cap;
-        rc = upload("outside", payload_file("outside"));
+        rc = sysctl_upload("outside", itest_payload("text/outside"));
         log = cap.text();
     }
     INFO(log);
@@ -329,17 +259,17 @@ TEST_CASE("the window's view: writes reach the executing text, nothing stays map
 
 TEST_CASE("a payload function patched by a stacked payload: written through the view, reverted exactly") {
     integration::ensure_hosted_runtime();
-    REQUIRE(upload("scaler", payload_file("scaler")) == 0);
-    REQUIRE(upload("onpayload", payload_file("onpayload")) == 0);
+    REQUIRE(sysctl_upload("scaler", itest_payload("text/scaler")) == 0);
+    REQUIRE(sysctl_upload("onpayload", itest_payload("text/onpayload")) == 0);
     const long x = 1000;
-    REQUIRE(act("scaler", LIVEPATCH_ACTION_APPLY) == 0);
+    REQUIRE(sysctl_act("scaler", LIVEPATCH_ACTION_APPLY) == 0);
     CHECK(hypercall(HYPERVISOR_compute, x, 0, 0) == 2 * x + 4);
     // Its .livepatch.depends names the hypervisor, not scaler: NODEPS stacks it anyway.
-    REQUIRE(act("onpayload", LIVEPATCH_ACTION_APPLY, LIVEPATCH_ACTION_APPLY_NODEPS) == 0);
+    REQUIRE(sysctl_act("onpayload", LIVEPATCH_ACTION_APPLY, 1000000000u, LIVEPATCH_ACTION_APPLY_NODEPS) == 0);
     CHECK(hypercall(HYPERVISOR_compute, x, 0, 0) == 3 * x + 4);
-    CHECK(act("onpayload", LIVEPATCH_ACTION_REVERT) == 0);
+    CHECK(sysctl_act("onpayload", LIVEPATCH_ACTION_REVERT) == 0);
     CHECK(hypercall(HYPERVISOR_compute, x, 0, 0) == 2 * x + 4);
-    CHECK(act("scaler", LIVEPATCH_ACTION_REVERT) == 0);
+    CHECK(sysctl_act("scaler", LIVEPATCH_ACTION_REVERT) == 0);
     CHECK(hypercall(HYPERVISOR_compute, x, 0, 0) == 2 * x + 1);
     CHECK(sysctl_action("onpayload", LIVEPATCH_ACTION_UNLOAD) == 0);
     CHECK(sysctl_action("scaler", LIVEPATCH_ACTION_UNLOAD) == 0);

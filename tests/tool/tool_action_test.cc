@@ -257,7 +257,7 @@ TEST_CASE("--wait polls until the action completes") {
 }
 
 TEST_CASE("--wait shorter than the action: it gives up ('Operation didn't complete.', exit 2) or sees it done") {
-    // hold holds the window 5 s. Whether the tool's wait ends before the window opens (the APPLY
+    // slow holds the window 1.5 s. Whether the tool's wait ends before the window opens (the APPLY
     // still scheduled: EAGAIN, exit 2) or its GET arrives inside the window and waits for it to
     // close (done, exit 0) depends on when the pCPUs arrive: both are Xen's behaviour. Either way
     // the outcome and the state agree, and a give-up comes before the window closed.

@@ -23,10 +23,10 @@
 #endif
 
 using namespace livepatch;
+using livepatch::test::action;
 using livepatch::test::fixture;
 using livepatch::test::hv;
 using livepatch::test::run;
-using livepatch::test::set_name;
 using livepatch::test::upload;
 
 namespace {
@@ -44,14 +44,6 @@ ExtraVersion real_extra_version() {
     const uint8_t code[] = {0x00, 0x00, 0x80, 0xd2, 0xc0, 0x03, 0x5f, 0xd6};  // mov x0, #0; ret
     arch::patch_text(reinterpret_cast<uintptr_t>(xev), code, sizeof code);
     return reinterpret_cast<ExtraVersion>(xev);
-}
-
-void unload(const std::string& name) {
-    xen_sysctl_livepatch_op op{};
-    op.cmd = XEN_SYSCTL_LIVEPATCH_ACTION;
-    set_name(op.u.action.name, name);
-    op.u.action.cmd = LIVEPATCH_ACTION_UNLOAD;
-    CHECK(livepatch_op(&op) == 0);
 }
 
 }  // namespace
@@ -82,7 +74,7 @@ TEST_CASE("arm64: hello applies as one B to the replacement, runs, and reverts")
     REQUIRE(run("hello", LIVEPATCH_ACTION_REVERT) == 0);
     CHECK(word_at(site) == original);
     CHECK(xev() == nullptr);
-    unload("hello");
+    CHECK(action("hello", LIVEPATCH_ACTION_UNLOAD) == 0);
 }
 
 TEST_CASE("arm64: fixtures with statics, hooks and stacking load; a 7-byte NOP patch is refused") {
@@ -93,7 +85,7 @@ TEST_CASE("arm64: fixtures with statics, hooks and stacking load; a 7-byte NOP p
         CHECK_MESSAGE(rc == 0, name, ": ", rc, " ", hv().log().empty() ? "" : hv().log().back());
     }
     for (const char* name : {"stacked", "hello", "hooks", "statics"})
-        unload(name);
+        CHECK(action(name, LIVEPATCH_ACTION_UNLOAD) == 0);
     // LP_NOP(xen_extra_version, 7, 64): arm64 NOP patches are whole 4-byte instructions.
     CHECK(upload("nop", fixture("nop")) == to_xen_rc(Errc::kEOPNOTSUPP));
     hv().reset();

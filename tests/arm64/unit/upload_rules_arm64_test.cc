@@ -20,10 +20,10 @@
 #endif
 
 using namespace livepatch;
+using livepatch::test::action;
 using livepatch::test::fixture;
 using livepatch::test::get;
 using livepatch::test::hv;
-using livepatch::test::set_name;
 using livepatch::test::upload;
 
 namespace {
@@ -84,14 +84,6 @@ bool has_section(const std::vector<uint8_t>& f, const std::string& name, Elf64_S
     return false;
 }
 
-void unload(const std::string& name) {
-    xen_sysctl_livepatch_op op{};
-    op.cmd = XEN_SYSCTL_LIVEPATCH_ACTION;
-    set_name(op.u.action.name, name);
-    op.u.action.cmd = LIVEPATCH_ACTION_UNLOAD;
-    CHECK(livepatch_op(&op) == 0);
-}
-
 std::string last_log() { return hv().log().empty() ? std::string() : hv().log().back(); }
 
 }  // namespace
@@ -124,7 +116,7 @@ TEST_CASE("arm64: an SHT_REL section in a payload is -ENOSYS at upload, naming t
     xen_livepatch_status st{};
     CHECK(get("hello-rel", &st) == to_xen_rc(Errc::kENOENT));
     CHECK(upload("hello-rel", fixture("hello")) == 0);
-    unload("hello-rel");
+    CHECK(action("hello-rel", LIVEPATCH_ACTION_UNLOAD) == 0);
     hv().reset();
 }
 
@@ -144,7 +136,7 @@ TEST_CASE("arm64: an empty .altinstructions section is accepted; the payload app
     REQUIRE_MESSAGE(rc == 0, rc, " ", last_log());
     CHECK(livepatch::test::run("alt-empty", LIVEPATCH_ACTION_APPLY) == 0);
     CHECK(livepatch::test::run("alt-empty", LIVEPATCH_ACTION_REVERT) == 0);
-    unload("alt-empty");
+    CHECK(action("alt-empty", LIVEPATCH_ACTION_UNLOAD) == 0);
     hv().reset();
 }
 

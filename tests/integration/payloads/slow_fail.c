@@ -3,15 +3,6 @@
  * and puts the previous set back. `slow_entered` / `slow_left` mark the hook's start and end. */
 #include "fixture_payload.h"
 
-static inline void relax(void)
-{
-#if defined(__aarch64__)
-    __asm__ volatile("yield");
-#else
-    __asm__ volatile("pause");
-#endif
-}
-
 extern unsigned long long hv_now_ns(void) __asm__("_ZN9livepatch4port6now_nsEv");
 
 volatile int slow_entered, slow_left;
@@ -22,7 +13,7 @@ static int slow_apply(void *p)
     slow_entered = 1;
     const unsigned long long until = hv_now_ns() + 700000000ull;
     while (hv_now_ns() < until)
-        relax();
+        lp_cpu_relax();
     slow_left = 1;
     return -22;
 }
