@@ -69,6 +69,8 @@ STRESS_TEST_PREREQS := $(STRESS_PAYLOADS_release) $(STRESS_PAYLOADS_tsan) \
                        $(BUILD)/release/bin/stress-test $(BUILD)/tsan/bin/stress-test \
                        $(BUILD)/release/bin/hosted-hypervisor $(BUILD)/tsan/bin/hosted-hypervisor
 
+# This file is included after the Makefile's test rule: its prerequisites are added here.
+test: $(STRESS_TEST_PREREQS)
 stress-test: $(STRESS_TEST_PREREQS)
 	$(STRESS_TEST_RUN)
 .PHONY: stress-test
