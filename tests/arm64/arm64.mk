@@ -75,7 +75,8 @@ A64_CORE_SRCS := $(shell find hypervisor/core -name '*.cc' 2>/dev/null) $(wildca
 A64_UNIT_SRCS := tests/unit/main.cc $(wildcard tests/unit/arch/arm64/*.cc) tests/unit/core/result_test.cc \
                  tests/unit/core/symbol_table_test.cc tests/support/test_port.cc tests/support/sysctl_ops.cc $(wildcard tests/arm64/unit/*.cc)
 A64_HOSTED_SRCS := $(filter-out hypervisor/port/hosted/main.cc,$(wildcard hypervisor/port/hosted/*.cc))
-A64_ITEST_SRCS := tests/integration/patching_test.cc tests/integration/runtime.cc tests/unit/main.cc
+A64_ITEST_SRCS := tests/integration/patching_test.cc tests/integration/race_test.cc tests/integration/itest_sysctl.cc \
+                  tests/integration/runtime.cc tests/unit/main.cc
 
 $(A64)/obj/core/%.o: %.cc | $(A64_STAMP)
 	@mkdir -p $(@D)

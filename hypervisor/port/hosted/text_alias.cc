@@ -53,6 +53,7 @@ State g;
 
 std::atomic<uint8_t*> g_view{nullptr};
 
+
 std::mutex g_arena_lock;
 // Free runs of the arena (offset -> length), coalesced. Never destroyed: payload memory may be
 // freed by threads still running while the process exits.
@@ -127,15 +128,15 @@ bool reserve_arena(uintptr_t img_lo, uintptr_t img_hi, uintptr_t window, size_t 
     return false;
 }
 
-// Maps `fd` read+execute over the image's own text at `at`. Under ThreadSanitizer the remap
+// Maps `fd` from `offset` read+execute over text at `at`. Under ThreadSanitizer the remap
 // bypasses its mmap interceptor, whose shadow reset of the executable's text segment faults; the
 // bytes are the same code, and no instrumented access has shadow state there to reset.
-void* remap_text(void* at, size_t len, int fd) {
+void* remap_text(void* at, size_t len, int fd, off_t offset) {
 #if defined(__SANITIZE_THREAD__)
-    const long r = syscall(SYS_mmap, at, len, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0L);
+    const long r = syscall(SYS_mmap, at, len, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, offset);
     return r < 0 && r > -4096 ? MAP_FAILED : reinterpret_cast<void*>(r);
 #else
-    return mmap(at, len, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0);
+    return mmap(at, len, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, offset);
 #endif
 }
 
@@ -167,7 +168,7 @@ __attribute__((constructor)) void text_alias_init() {
         done += static_cast<size_t>(n);
     }
     // The same bytes, now from the memfd, executable and never writable at this address.
-    void* t = remap_text(reinterpret_cast<void*>(g.text_lo), text_size, g.fd);
+    void* t = remap_text(reinterpret_cast<void*>(g.text_lo), text_size, g.fd, 0);
     if (t != reinterpret_cast<void*>(g.text_lo))
         die("mapping the memfd over the patchable text", errno);
 
@@ -175,6 +176,30 @@ __attribute__((constructor)) void text_alias_init() {
         die("no address space for the payload arena within branch reach of the image", ENOMEM);
     g_free = new std::map<size_t, size_t>{{0, g.arena_len}};
 }
+
+#if defined(__aarch64__)
+// The executable pages written in the open window, in order of first write (the master alone
+// writes them, inside the window). An AArch64 core needs only the cache maintenance done per write;
+// a binary translator keyed by the executing address (qemu-user, which runs the AArch64 suites on
+// an x86-64 host) keeps its translations of a page until that address is mapped anew, as stores
+// through another mapping are invisible to it. alias_close maps each page anew, read+execute.
+constexpr size_t kMaxWrittenPages = 1024;
+uintptr_t g_written[kMaxWrittenPages];
+size_t g_written_count = 0;
+
+void note_written(uintptr_t addr, size_t len) {
+    for (uintptr_t page = addr & ~(kPage - 1); page < addr + len; page += kPage) {
+        bool seen = false;
+        for (size_t i = 0; i < g_written_count && !seen; ++i)
+            seen = g_written[i] == page;
+        if (seen)
+            continue;
+        if (g_written_count == kMaxWrittenPages)
+            die("more executable pages written in one patch window than can be re-mapped", E2BIG);
+        g_written[g_written_count++] = page;
+    }
+}
+#endif
 
 // The memfd offset of [addr, addr + len) when it is aliased, else SIZE_MAX.
 size_t alias_offset(uintptr_t addr, size_t len) {
@@ -287,6 +312,7 @@ void alias_write(uint64_t addr, const uint8_t* bytes, uint32_t len) {
 #if defined(__aarch64__)
     // The instruction cache is invalidated by the address the CPUs execute from.
     arm64::sync_icache_range(addr, len);
+    note_written(addr, len);
 #endif
 }
 
@@ -296,6 +322,14 @@ void alias_close() {
         return;
     if (munmap(view, g.total) != 0)
         die("unmapping the read-write text view at the end of the patch window", errno);
+#if defined(__aarch64__)
+    for (size_t i = 0; i < g_written_count; ++i) {
+        void* const at = reinterpret_cast<void*>(g_written[i]);
+        if (remap_text(at, kPage, g.fd, static_cast<off_t>(alias_offset(g_written[i], kPage))) != at)
+            die("mapping a written text page anew at the end of the patch window", errno);
+    }
+    g_written_count = 0;
+#endif
 }
 
 bool alias_is_open() { return g_view.load(std::memory_order_acquire) != nullptr; }
