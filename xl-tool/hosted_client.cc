@@ -143,11 +143,15 @@ int HostedClient::exchange(uint16_t kind, const void* head, size_t head_len, con
     if (!connected())
         return transport_failure(ENOTCONN, "control socket");
     const wire::WireRequest req{wire::kMagic, wire::kVersion, kind, static_cast<uint32_t>(arena.size()), 0};
-    if (!send_all(&req, sizeof req) || (head_len && !send_all(head, head_len)) ||
-        (!arena.empty() && !send_all(arena.data(), arena.size())))
-        return transport_failure(errno == EPIPE ? ECONNRESET : errno, "sending the request");
+    const bool sent = send_all(&req, sizeof req) && (!head_len || send_all(head, head_len)) &&
+                      (arena.empty() || send_all(arena.data(), arena.size()));
+    const int send_errno = sent ? 0 : errno;
+    // A hypervisor that refuses a request after its header (an unauthorized peer) answers, then
+    // closes without reading the rest: the answer is still there to read.
     wire::WireResponse resp;
     const int got = recv_all(&resp, sizeof resp);
+    if (got != static_cast<int>(sizeof resp) && !sent)
+        return transport_failure(send_errno == EPIPE ? ECONNRESET : send_errno, "sending the request");
     if (got < 0)
         return transport_failure(-got, "reading the response");
     if (got != static_cast<int>(sizeof resp))

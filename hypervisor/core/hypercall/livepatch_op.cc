@@ -103,26 +103,29 @@ int32_t op_list(xen_sysctl_livepatch_list& list) noexcept {
                                 }
                                 const uint32_t name_len = static_cast<uint32_t>(str_len(p.name())) + 1;
                                 const uint32_t meta_len = static_cast<uint32_t>(p.modinfo().size());
+                                // Xen (:1268-1272) counts an entry into the totals before checking
+                                // it, so a failed entry is in the totals the caller reads back.
+                                const uint64_t name_off = name_total, meta_off = meta_total;
+                                name_total += name_len;
+                                meta_total += meta_len;
                                 if (want) {
                                     // Xen (:1274-1280): names and metadata in range, else -EINVAL.
-                                    if (!port::guest_handle_okay(name_h, name_total, name_len) ||
-                                        !port::guest_handle_okay(meta_h, meta_total, meta_len)) {
+                                    if (!port::guest_handle_okay(name_h, name_off, name_len) ||
+                                        !port::guest_handle_okay(meta_h, meta_off, meta_len)) {
                                         rc = to_xen_rc(Errc::kEINVAL);
                                         return false;
                                     }
                                     xen_livepatch_status st{p.state(), p.rc()};
-                                    if (!port::copy_to_guest(name_h, name_total, p.name(), name_len) ||
+                                    if (!port::copy_to_guest(name_h, name_off, p.name(), name_len) ||
                                         !port::copy_to_guest(len_h, uint64_t{copied} * 4, &name_len, 4) ||
                                         !port::copy_to_guest(status_h, uint64_t{copied} * sizeof st, &st, sizeof st) ||
-                                        (meta_len && !port::copy_to_guest(meta_h, meta_total, p.modinfo().data(), meta_len)) ||
+                                        (meta_len && !port::copy_to_guest(meta_h, meta_off, p.modinfo().data(), meta_len)) ||
                                         !port::copy_to_guest(meta_len_h, uint64_t{copied} * 4, &meta_len, 4)) {
                                         rc = to_xen_rc(Errc::kEFAULT);
                                         return false;
                                     }
                                     ++copied;
                                 }
-                                name_total += name_len;
-                                meta_total += meta_len;
                                 return true;
                             });
     if (count && idx >= count)

@@ -64,7 +64,10 @@ void cpu_main(unsigned id) {
             if (!seen)
                 self.ipi.wait(0, std::memory_order_acquire);
         }
-        self.ipi.store(0, std::memory_order_release);
+        // Consume the pending IPI with a read-modify-write: it reads the latest kick and, by
+        // acquire, everything the kicker wrote before it (a plain store of 0 could overwrite a kick
+        // whose rendezvous this safe point then did not see, and the CPU would sleep through it).
+        (void)self.ipi.exchange(0, std::memory_order_acq_rel);
         livepatch_check_work();  // the safe point
     }
 }

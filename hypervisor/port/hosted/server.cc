@@ -167,16 +167,17 @@ bool serve_request(int fd, std::vector<uint8_t>& arena, bool allowed) {
         return false;
     }
 
+    if (!allowed) {
+        // As Xen's XSM check answers an unprivileged caller; nothing more of its request is read.
+        reply(fd, rc_of(Errc::kEPERM), 0);
+        return false;
+    }
     xen_sysctl op;
     if (req.kind == wire::kSysctl && !read_exact(fd, &op, sizeof op, deadline))
         return false;
     arena.resize(req.arena_len);
     if (req.arena_len && !read_exact(fd, arena.data(), req.arena_len, deadline))
         return false;
-    if (!allowed) {
-        reply(fd, rc_of(Errc::kEPERM), 0);  // as Xen's XSM check answers an unprivileged caller
-        return false;
-    }
 
     if (req.kind == wire::kSysctl) {
         int32_t rc;

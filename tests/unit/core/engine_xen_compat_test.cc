@@ -119,6 +119,35 @@ TEST_CASE("LIST with NULL handles: in range, so empty lists succeed and copies f
     CHECK(faulting.run() == to_xen_rc(Errc::kEFAULT));
 }
 
+TEST_CASE("LIST that fails on an entry: the totals read back include that entry") {
+    // Xen 4.17.5 xen/common/livepatch.c:1268-1272 adds an entry's name and metadata lengths to
+    // name_total_size/metadata_total_size before its copies (:1284-1293); do_sysctl copies the
+    // struct back after an error (xen/common/sysctl.c:479-481, 493). Entries before idx are not
+    // counted (:1262-1263).
+    EngineReset reset;
+    REQUIRE(upload("hello", fixture("hello")) == 0);
+    REQUIRE(upload("nop", fixture("nop")) == 0);
+    REQUIRE(upload("statics", fixture("statics")) == 0);
+    ListCall ok(1, 2);
+    REQUIRE(ok.run() == 2);
+
+    // The second entry's status copy faults: nop is copied, statics fails with -EFAULT.
+    ListCall faulting(1, 2);
+    hv().set_guest_fault(reinterpret_cast<uintptr_t>(&faulting.sts[1]), sizeof faulting.sts[1]);
+    CHECK(faulting.run() == to_xen_rc(Errc::kEFAULT));
+    hv().set_guest_fault(0, 0);
+    CHECK(faulting.op.u.list.name_total_size == 4 + 8);  // "nop" and "statics", not "hello"
+    CHECK(faulting.op.u.list.metadata_total_size == ok.op.u.list.metadata_total_size);
+    CHECK(faulting.op.u.list.nr == 0);  // i stepped over hello, nop and the failed statics
+    // The first entry faults: its own lengths are in the totals.
+    ListCall first(0, 1);
+    hv().set_guest_fault(reinterpret_cast<uintptr_t>(first.lens.data()), 4);
+    CHECK(first.run() == to_xen_rc(Errc::kEFAULT));
+    hv().set_guest_fault(0, 0);
+    CHECK(first.op.u.list.name_total_size == 6);
+    CHECK(first.op.u.list.nr == 2);
+}
+
 TEST_CASE("UPLOAD errno order: out-of-range handle -EFAULT, then a loaded name -EEXIST, then the copy") {
     // Xen 4.17.5 xen/common/livepatch.c:104 (verify_payload: guest_handle_okay, -EFAULT), then
     // :1153-1156 (find_payload under the lock: -EEXIST), and only then :1159 (__copy_from_guest).
