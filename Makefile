@@ -142,12 +142,7 @@ $(BUILD)/$(1)/bin/integration-tests: $(patsubst %.cc,$(BUILD)/$(1)/obj/host/%.o,
 # Payloads for the integration tests, built against that binary's build-id.
 $(BUILD)/$(1)/itest-payloads/%.livepatch: $(BUILD)/fixtures/itest-%.o $(BUILD)/$(1)/bin/integration-tests
 	@mkdir -p $$(@D)
-	python3 scripts/make-build-id-note.py $$$$(python3 scripts/elf-build-id.py $(BUILD)/$(1)/bin/integration-tests) $$@.note
-	ld -r --build-id=sha1 -o $$@.tmp $$<
-	objcopy --add-section .livepatch.depends=$$@.note --set-section-flags .livepatch.depends=alloc,readonly \
-	        --add-section .livepatch.xen_depends=$$@.note --set-section-flags .livepatch.xen_depends=alloc,readonly \
-	        $$@.tmp $$@
-	rm -f $$@.tmp $$@.note
+	scripts/link-test-payload.sh $(BUILD)/$(1)/bin/integration-tests $$< $$@
 
 # payloads/text/: the patchable-text tests' own (text_test.cc), kept out of the directory that
 # server_test.cc uploads whole (one is refused, one needs another loaded first).

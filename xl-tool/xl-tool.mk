@@ -32,12 +32,7 @@ $(BUILD)/$(1)/bin/tool-tests: $(patsubst %.cc,$(BUILD)/$(1)/obj/host/%.o,$(TOOL_
 
 $(BUILD)/$(1)/tool-payloads/%.livepatch: $(BUILD)/fixtures/tool-%.o $(BUILD)/$(1)/bin/hosted-hypervisor
 	@mkdir -p $$(@D)
-	python3 scripts/make-build-id-note.py $$$$(python3 scripts/elf-build-id.py $(BUILD)/$(1)/bin/hosted-hypervisor) $$@.note
-	ld -r --build-id=sha1 -o $$@.tmp $$<
-	objcopy --add-section .livepatch.depends=$$@.note --set-section-flags .livepatch.depends=alloc,readonly \
-	        --add-section .livepatch.xen_depends=$$@.note --set-section-flags .livepatch.xen_depends=alloc,readonly \
-	        $$@.tmp $$@
-	rm -f $$@.tmp $$@.note
+	scripts/link-test-payload.sh $(BUILD)/$(1)/bin/hosted-hypervisor $$< $$@
 
 TOOL_PAYLOADS_$(1) := $(patsubst tests/tool/payloads/%.c,$(BUILD)/$(1)/tool-payloads/%.livepatch,$(wildcard tests/tool/payloads/*.c))
 endef

@@ -144,9 +144,7 @@ $(A64)/fixtures/tool-%.o: tests/tool/payloads/%.c tests/fixtures/payloads/fixtur
 
 $(A64)/tool-payloads/%.livepatch: $(A64)/fixtures/tool-%.o $(A64)/bin/hosted-hypervisor
 	@mkdir -p $(@D)
-	python3 scripts/make-build-id-note.py $$(python3 scripts/elf-build-id.py $(A64)/bin/hosted-hypervisor) $@.note
-	$(call a64_link_payload,$<,$@.note,$@)
-	rm -f $@.note
+	LD=$(A64_LD) OBJCOPY=$(A64_OBJCOPY) scripts/link-test-payload.sh $(A64)/bin/hosted-hypervisor $< $@
 
 A64_TOOL_PAYLOADS := $(patsubst tests/tool/payloads/%.c,$(A64)/tool-payloads/%.livepatch,$(wildcard tests/tool/payloads/*.c))
 
@@ -186,9 +184,7 @@ $(A64)/fixtures/%.livepatch: $(A64)/fixtures/%.o $(A64)/fixtures/hv-build-id.not
 
 $(A64)/itest-payloads/%.livepatch: $(A64)/fixtures/itest-%.o $(A64)/bin/integration-tests
 	@mkdir -p $(@D)
-	python3 scripts/make-build-id-note.py $$(python3 scripts/elf-build-id.py $(A64)/bin/integration-tests) $@.note
-	$(call a64_link_payload,$<,$@.note,$@)
-	rm -f $@.note
+	LD=$(A64_LD) OBJCOPY=$(A64_OBJCOPY) scripts/link-test-payload.sh $(A64)/bin/integration-tests $< $@
 
 # hello with an empty, allocated .altinstructions (tests/arm64/unit/upload_rules_arm64_test.cc).
 $(A64)/fixtures/hello-alt-empty.livepatch: $(A64)/fixtures/hello.livepatch

@@ -89,12 +89,7 @@ $(PATCH_PAYLOAD_DIR)/fn%.o: $(PATCH_GEN)/.stamp tests/fixtures/payloads/fixture_
 	$(CC) $(PAYLOAD_CFLAGS) -fno-asynchronous-unwind-tables -c $(PATCH_GEN)/fn$*.c -o $@
 
 $(PATCH_PAYLOAD_DIR)/fn%.livepatch: $(PATCH_PAYLOAD_DIR)/fn%.o $(BENCH_DIR)/patch-bench tests/bench/payload.ld
-	python3 scripts/make-build-id-note.py $$(python3 scripts/elf-build-id.py $(BENCH_DIR)/patch-bench) $@.note
-	ld -r --build-id=sha1 -T tests/bench/payload.ld -o $@.tmp $<
-	objcopy --add-section .livepatch.depends=$@.note --set-section-flags .livepatch.depends=alloc,readonly \
-	        --add-section .livepatch.xen_depends=$@.note --set-section-flags .livepatch.xen_depends=alloc,readonly \
-	        $@.tmp $@
-	rm -f $@.tmp $@.note
+	scripts/link-test-payload.sh --ld-script tests/bench/payload.ld $(BENCH_DIR)/patch-bench $< $@
 
 # Each benchmark merges its figures into results.json (figures of the other, and of earlier
 # runs, stay). patch-bench's engine log (one line per action) goes to patch-bench.log.

@@ -26,30 +26,16 @@ $(BUILD)/fixtures/stress-%.o: tests/stress/payloads/stress_patch.c tests/fixture
 	@mkdir -p $(@D)
 	$(CC) $(PAYLOAD_CFLAGS) -DID=$* $(STRESS_CFLAGS_$*) -c $< -o $@
 
-# The build-id (hex) of a payload's own .note.gnu.build-id (readelf lists its notes per section).
-stress_own_build_id = readelf -n $(1) | awk '/found in: .note.gnu.build-id/ {own = 1} own && /Build ID:/ {print $$3; exit}'
-
 define stress_rules
 $(BUILD)/$(1)/stress-payloads/%.livepatch: $(BUILD)/fixtures/stress-%.o $(BUILD)/$(1)/bin/hosted-hypervisor
 	@mkdir -p $$(@D)
-	python3 scripts/make-build-id-note.py $$$$(python3 scripts/elf-build-id.py $(BUILD)/$(1)/bin/hosted-hypervisor) $$@.note
-	ld -r --build-id=sha1 -o $$@.tmp $$<
-	objcopy --add-section .livepatch.depends=$$@.note --set-section-flags .livepatch.depends=alloc,readonly \
-	        --add-section .livepatch.xen_depends=$$@.note --set-section-flags .livepatch.xen_depends=alloc,readonly \
-	        $$@.tmp $$@
-	rm -f $$@.tmp $$@.note
+	scripts/link-test-payload.sh $(BUILD)/$(1)/bin/hosted-hypervisor $$< $$@
 
 # d stacks on a: its .livepatch.depends is a's build-id.
 $(BUILD)/$(1)/stress-payloads/d.livepatch: $(BUILD)/fixtures/stress-d.o $(BUILD)/$(1)/stress-payloads/a.livepatch \
 		$(BUILD)/$(1)/bin/hosted-hypervisor
 	@mkdir -p $$(@D)
-	python3 scripts/make-build-id-note.py $$$$(python3 scripts/elf-build-id.py $(BUILD)/$(1)/bin/hosted-hypervisor) $$@.xen-note
-	python3 scripts/make-build-id-note.py $$$$($$(call stress_own_build_id,$(BUILD)/$(1)/stress-payloads/a.livepatch)) $$@.note
-	ld -r --build-id=sha1 -o $$@.tmp $$<
-	objcopy --add-section .livepatch.depends=$$@.note --set-section-flags .livepatch.depends=alloc,readonly \
-	        --add-section .livepatch.xen_depends=$$@.xen-note --set-section-flags .livepatch.xen_depends=alloc,readonly \
-	        $$@.tmp $$@
-	rm -f $$@.tmp $$@.note $$@.xen-note
+	scripts/link-test-payload.sh --on $(BUILD)/$(1)/stress-payloads/a.livepatch $(BUILD)/$(1)/bin/hosted-hypervisor $$< $$@
 
 STRESS_PAYLOADS_$(1) := $(patsubst %,$(BUILD)/$(1)/stress-payloads/%.livepatch,$(STRESS_PAYLOAD_NAMES))
 
