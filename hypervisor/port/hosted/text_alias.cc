@@ -53,6 +53,25 @@ State g;
 
 std::atomic<uint8_t*> g_view{nullptr};
 
+#if defined(__aarch64__)
+// The pages of the memfd written in the open window, one bit per page (allocated at start-up; the
+// master alone writes them, inside the window). An AArch64 core needs only the cache maintenance
+// done per write; a binary translator keyed by the executing address (qemu-user, which runs the
+// AArch64 suites on an x86-64 host) keeps its translations of a page until that address is mapped
+// anew, as stores through another mapping are invisible to it. alias_close maps each run of
+// written pages anew, read+execute.
+uint64_t* g_written = nullptr;
+
+void note_written(size_t off, size_t len) {
+    if (!len)
+        return;
+    for (size_t page = off / kPage; page <= (off + len - 1) / kPage; ++page)
+        g_written[page / 64] |= uint64_t{1} << (page % 64);
+}
+
+bool written(size_t page) { return g_written[page / 64] >> (page % 64) & 1; }
+#endif
+
 
 std::mutex g_arena_lock;
 // Free runs of the arena (offset -> length), coalesced. Never destroyed: payload memory may be
@@ -175,31 +194,11 @@ __attribute__((constructor)) void text_alias_init() {
     if (!reserve_arena(img_lo, img_hi, window, text_size))
         die("no address space for the payload arena within branch reach of the image", ENOMEM);
     g_free = new std::map<size_t, size_t>{{0, g.arena_len}};
-}
-
 #if defined(__aarch64__)
-// The executable pages written in the open window, in order of first write (the master alone
-// writes them, inside the window). An AArch64 core needs only the cache maintenance done per write;
-// a binary translator keyed by the executing address (qemu-user, which runs the AArch64 suites on
-// an x86-64 host) keeps its translations of a page until that address is mapped anew, as stores
-// through another mapping are invisible to it. alias_close maps each page anew, read+execute.
-constexpr size_t kMaxWrittenPages = 1024;
-uintptr_t g_written[kMaxWrittenPages];
-size_t g_written_count = 0;
-
-void note_written(uintptr_t addr, size_t len) {
-    for (uintptr_t page = addr & ~(kPage - 1); page < addr + len; page += kPage) {
-        bool seen = false;
-        for (size_t i = 0; i < g_written_count && !seen; ++i)
-            seen = g_written[i] == page;
-        if (seen)
-            continue;
-        if (g_written_count == kMaxWrittenPages)
-            die("more executable pages written in one patch window than can be re-mapped", E2BIG);
-        g_written[g_written_count++] = page;
-    }
-}
+    g_written = new uint64_t[(g.total / kPage + 63) / 64]();
 #endif
+}
+
 
 // The memfd offset of [addr, addr + len) when it is aliased, else SIZE_MAX.
 size_t alias_offset(uintptr_t addr, size_t len) {
@@ -312,7 +311,7 @@ void alias_write(uint64_t addr, const uint8_t* bytes, uint32_t len) {
 #if defined(__aarch64__)
     // The instruction cache is invalidated by the address the CPUs execute from.
     arm64::sync_icache_range(addr, len);
-    note_written(addr, len);
+    note_written(off, len);
 #endif
 }
 
@@ -323,12 +322,27 @@ void alias_close() {
     if (munmap(view, g.total) != 0)
         die("unmapping the read-write text view at the end of the patch window", errno);
 #if defined(__aarch64__)
-    for (size_t i = 0; i < g_written_count; ++i) {
-        void* const at = reinterpret_cast<void*>(g_written[i]);
-        if (remap_text(at, kPage, g.fd, static_cast<off_t>(alias_offset(g_written[i], kPage))) != at)
-            die("mapping a written text page anew at the end of the patch window", errno);
+    const size_t text_pages = (g.text_hi - g.text_lo) / kPage, pages = g.total / kPage;
+    for (size_t first = 0; first < pages;) {
+        if (!g_written[first / 64]) {
+            first = (first / 64 + 1) * 64;
+            continue;
+        }
+        if (!written(first)) {
+            ++first;
+            continue;
+        }
+        // A run of written pages on one side of the text/arena boundary: one mapping.
+        size_t end = first + 1;
+        while (end < pages && written(end) && (end != text_pages))
+            ++end;
+        const uintptr_t at = first < text_pages ? g.text_lo + first * kPage : g.arena_lo + (first - text_pages) * kPage;
+        if (remap_text(reinterpret_cast<void*>(at), (end - first) * kPage, g.fd, static_cast<off_t>(first * kPage)) !=
+            reinterpret_cast<void*>(at))
+            die("mapping written text pages anew at the end of the patch window", errno);
+        first = end;
     }
-    g_written_count = 0;
+    memset(g_written, 0, (pages + 63) / 64 * sizeof(uint64_t));
 #endif
 }
 
