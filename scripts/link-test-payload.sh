@@ -27,10 +27,14 @@ own_build_id() {
     echo "$id"
 }
 
-python3 "$here/make-build-id-note.py" "$(own_build_id "$image")" "$out.xen-note"
-python3 "$here/make-build-id-note.py" "$(own_build_id "${on:-$image}")" "$out.note"
+# Plain assignments, so that set -e stops the script when a build-id is missing.
+xen_id=$(own_build_id "$image")
+dep_id=$(own_build_id "${on:-$image}")
+trap 'rm -f "$out.tmp" "$out.note" "$out.xen-note"' EXIT
+trap 'rm -f "$out"' ERR
+python3 "$here/make-build-id-note.py" "$xen_id" "$out.xen-note"
+python3 "$here/make-build-id-note.py" "$dep_id" "$out.note"
 "${LD:-ld}" -r --build-id=sha1 "${script[@]}" -o "$out.tmp" "$object"
 "${OBJCOPY:-objcopy}" --add-section .livepatch.depends="$out.note" --set-section-flags .livepatch.depends=alloc,readonly \
     --add-section .livepatch.xen_depends="$out.xen-note" --set-section-flags .livepatch.xen_depends=alloc,readonly \
     "$out.tmp" "$out"
-rm -f "$out.tmp" "$out.note" "$out.xen-note"
