@@ -98,14 +98,13 @@ TEST_CASE("GET shows -EAGAIN while an action is scheduled, then its outcome; a t
     CHECK(linearizable(h));
     h[0][3] = get(0, kApplied, -EBUSY, 6);  // a timeout changes nothing
     CHECK_FALSE(linearizable(h));
-    // The engine's master finishing after the window (post hooks): APPLIED while still -EAGAIN,
-    // and no other action meanwhile; never CHECKED again before the rc arrives.
-    h[0] = {upload(0, 0, 0, 0), upload(1, 1, 0, 1), op(OpKind::Apply, 0, 0, 2), get(0, kApplied, -EAGAIN, 4),
-            op(OpKind::Apply, 1, -EBUSY, 5), get(0, kApplied, 0, 6)};
-    h[0][4].nodeps = true;
-    CHECK(linearizable(h));
-    h[0][4] = get(0, kChecked, -EAGAIN, 5);
+    // The window owns the engine state until its outcome is recorded (post hooks included): no
+    // GET sees the new state with the rc still -EAGAIN (issue 11 §1), as on Xen, which stores the
+    // rc inside the window (xen/common/livepatch.c:1610) before the post hooks (:1828-1846).
+    h[0] = {upload(0, 0, 0, 0), op(OpKind::Apply, 0, 0, 2), get(0, kApplied, -EAGAIN, 4), get(0, kApplied, 0, 6)};
     CHECK_FALSE(linearizable(h));
+    h[0][2] = get(0, kChecked, -EAGAIN, 4);
+    CHECK(linearizable(h));
 }
 
 TEST_CASE("stack, dependencies, re-apply guard, REPLACE refusals and its failed expectation") {

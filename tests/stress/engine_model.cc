@@ -57,28 +57,6 @@ ModelState complete_ran(const Facts& facts, ModelState s) {
     }
     s.pending = -1;
     s.pending_cmd = 0;
-    s.finishing = false;
-    return s;
-}
-
-// The scheduled action's window ran and succeeded, its master has not finished: complete_ran's
-// states with the rc still -EAGAIN and the action still pending. (A failed REPLACE changes nothing
-// in its window: that phase is the pending state itself.)
-ModelState window_done(const Facts& facts, const ModelState& s) {
-    ModelState t = complete_ran(facts, s);
-    find(t, s.pending)->rc = -EAGAIN;
-    t.pending = s.pending;
-    t.pending_cmd = s.pending_cmd;
-    t.finishing = true;
-    return t;
-}
-
-// The master finished the action whose window succeeded.
-ModelState finish(ModelState s) {
-    find(s, s.pending)->rc = 0;
-    s.pending = -1;
-    s.pending_cmd = 0;
-    s.finishing = false;
     return s;
 }
 
@@ -213,7 +191,7 @@ size_t ModelState::hash() const {
     for (int8_t n : applied)
         mix(static_cast<uint8_t>(n));
     mix(static_cast<uint8_t>(pending));
-    mix(pending_cmd | (finishing ? 0x100u : 0u));
+    mix(pending_cmd);
     return h;
 }
 
@@ -229,19 +207,14 @@ std::string ModelState::describe(const std::vector<std::string>& names, const st
         out += " " + names[static_cast<size_t>(n)];
     out += "; pending ";
     out += pending < 0 ? std::string("-") : names[static_cast<size_t>(pending)];
-    if (finishing)
-        out += " (window done, finishing)";
     return out;
 }
 
 std::vector<ModelState> step(const Facts& facts, const ModelState& s, const Op& op) {
     std::vector<ModelState> starts{s};
-    if (s.pending >= 0 && s.finishing) {
-        starts.push_back(finish(s));
-    } else if (s.pending >= 0) {
+    if (s.pending >= 0) {
         starts.push_back(complete_ran(facts, s));
         starts.push_back(complete_timed_out(s));
-        starts.push_back(window_done(facts, s));
     }
     // An operation that neither reads nor changes anything the completion touches commutes with
     // it: the completion can as well come after it, so only the state without it is tried (the

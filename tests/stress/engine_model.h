@@ -46,11 +46,6 @@ struct ModelState {
     std::vector<int8_t> applied;         // names, bottom first
     int8_t pending = -1;                 // name of the payload whose action is scheduled, or -1
     uint8_t pending_cmd = 0;             // its LIVEPATCH_ACTION_*
-    // The pending action's window has run (the states show it) but the master has not finished
-    // it (post hooks, the log line): its rc is still -EAGAIN and no other action can start. Xen
-    // stores the rc inside the window (common/livepatch.c:1610, before the post hooks at
-    // :1828-1846), so it never shows this; the engine does, and the model accepts both.
-    bool finishing = false;
     bool operator==(const ModelState&) const = default;
     size_t hash() const;
     // "n1:a APPLIED rc 0, n2:c CHECKED rc -22 (reverted); stack n1; pending -"
@@ -58,8 +53,8 @@ struct ModelState {
 };
 
 // Every state the model can be in after `op` returned what it returned, starting from `s` (the
-// scheduled action, if any, may complete first, in any way a rendezvous allows, or reach its
-// finishing phase). Empty: `op`'s result is impossible from `s`.
+// scheduled action, if any, may complete first, in any way a rendezvous allows: its window and
+// its outcome, post hooks included, are one step no client sees half-way). Empty: `op`'s result is impossible from `s`.
 std::vector<ModelState> step(const Facts& facts, const ModelState& s, const Op& op);
 
 }  // namespace stress
