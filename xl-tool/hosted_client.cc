@@ -146,12 +146,14 @@ int HostedClient::exchange(uint16_t kind, const void* head, size_t head_len, con
     const bool sent = send_all(&req, sizeof req) && (!head_len || send_all(head, head_len)) &&
                       (arena.empty() || send_all(arena.data(), arena.size()));
     const int send_errno = sent ? 0 : errno;
-    // A hypervisor that refuses a request after its header (an unauthorized peer) answers, then
-    // closes without reading the rest: the answer is still there to read.
+    // A hypervisor that refuses a request before its arena (an unauthorized peer) answers, then
+    // closes without reading the rest, so the send fails: the answer is still there to read.
+    if (!sent && send_errno != EPIPE && send_errno != ECONNRESET)
+        return transport_failure(send_errno, "sending the request");
     wire::WireResponse resp;
     const int got = recv_all(&resp, sizeof resp);
     if (got != static_cast<int>(sizeof resp) && !sent)
-        return transport_failure(send_errno == EPIPE ? ECONNRESET : send_errno, "sending the request");
+        return transport_failure(ECONNRESET, "sending the request");
     if (got < 0)
         return transport_failure(-got, "reading the response");
     if (got != static_cast<int>(sizeof resp))

@@ -603,14 +603,24 @@ TEST_CASE("SO_PEERCRED: another user's requests get -EPERM unless it is allowed"
     REQUIRE(chmod(run.c_str(), 0711) == 0);
     REQUIRE(chmod(sock().c_str(), 0666) == 0);
     // The rc of a GET sent as `uid` from a child process (1000 when the exchange itself fails).
-    // `header_only`: the request header alone, announcing the largest arena, and nothing after it.
-    auto get_as = [&](uid_t uid, bool header_only = false) {
+    // `header_only`: the request header and its sysctl, announcing the largest arena, and nothing
+    // of that arena.
+    // `old_abi`: a sysctl of another interface version.
+    std::string target = sock();  // the socket get_as connects to
+    auto get_as = [&](uid_t uid, bool header_only = false, bool old_abi = false) {
         std::vector<uint8_t> req = get_request("no-such-payload");
+        if (old_abi) {
+            xen_sysctl op;
+            memcpy(&op, req.data() + sizeof(wire::WireRequest), sizeof op);
+            op.interface_version -= 1;
+            memcpy(req.data() + sizeof(wire::WireRequest), &op, sizeof op);
+        }
         if (header_only) {
             wire::WireRequest h;
             memcpy(&h, req.data(), sizeof h);
             h.arena_len = wire::kMaxArena;
-            req.assign(reinterpret_cast<const uint8_t*>(&h), reinterpret_cast<const uint8_t*>(&h) + sizeof h);
+            memcpy(req.data(), &h, sizeof h);
+            req.resize(sizeof h + sizeof(xen_sysctl));
         }
         const pid_t pid = fork();
         REQUIRE(pid >= 0);
@@ -620,7 +630,7 @@ TEST_CASE("SO_PEERCRED: another user's requests get -EPERM unless it is allowed"
             const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
             sockaddr_un addr{};
             addr.sun_family = AF_UNIX;
-            strncpy(addr.sun_path, sock().c_str(), sizeof addr.sun_path - 1);
+            strncpy(addr.sun_path, target.c_str(), sizeof addr.sun_path - 1);
             if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
                 _exit(102);
             if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
@@ -637,9 +647,12 @@ TEST_CASE("SO_PEERCRED: another user's requests get -EPERM unless it is allowed"
         return -WEXITSTATUS(st);
     };
     CHECK(get_as(kNobody) == -EPERM);
-    // Refused on its header: the server answers without waiting for the 2 MiB it announces (it
+    // Refused before its arena: the server answers without waiting for the 2 MiB it announces (it
     // used to read them first, and closed unanswered when they never came).
     CHECK(get_as(kNobody, true) == -EPERM);
+    // Xen checks the interface version before the caller's privilege (xen/common/sysctl.c:42-47).
+    CHECK(get_as(kNobody, false, true) == -EACCES);
+    CHECK(get_as(0, false, true) == -EACCES);
     {
         hosted::ServerOptions o = hosted::server_options();
         o.allow_uids = {kNobody};
@@ -650,6 +663,28 @@ TEST_CASE("SO_PEERCRED: another user's requests get -EPERM unless it is allowed"
     CHECK(get_as(0) == -ENOENT);  // root is always served
     CHECK(chmod(sock().c_str(), 0600) == 0);
     CHECK(chmod(run.c_str(), 0700) == 0);
+
+    // Started with allowed users, the server makes the socket reachable itself: the directory it
+    // creates is 0711 and the socket 0666 (no chmod by hand), and still refuses everyone else.
+    hosted::stop_server();
+    hosted::ServerOptions shared = hosted::server_options();
+    shared.allow_uids = {kNobody};
+    const std::string shared_dir = integration::runtime_dir() + "/allow-run";
+    const std::string shared_sock = shared_dir + "/lp.sock";
+    REQUIRE(hosted::start_server(shared_sock, shared));
+    struct stat st;
+    REQUIRE(stat(shared_dir.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0711);
+    REQUIRE(lstat(shared_sock.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0666);
+    target = shared_sock;
+    CHECK(get_as(kNobody) == -ENOENT);  // served, with no chmod by hand
+    hosted::stop_server();
+    shared.allow_uids = {kNobody + 1};
+    REQUIRE(hosted::start_server(shared_sock, shared));
+    CHECK(get_as(kNobody) == -EPERM);  // reachable, but not allowed
+    hosted::stop_server();
+    REQUIRE(hosted::start_server(sock()));
     CHECK(chmod(integration::runtime_dir().c_str(), 0700) == 0);
     expect_alive();
 }

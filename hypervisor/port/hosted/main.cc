@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
         "cpus,c", po::value<unsigned>(&cpus)->default_value(0),
         "pCPUs to start (0: one per online CPU; more than the cores oversubscribes)")(
         "socket,s", po::value<std::string>(&socket_path)->default_value("/run/hosted-hypervisor/livepatch.sock"),
-        "control socket for xen-livepatch (created mode 0600)")("no-pin", "do not pin pCPU threads to host CPUs")(
+        "control socket for xen-livepatch (created mode 0600; 0666 with --allow-uid)")("no-pin", "do not pin pCPU threads to host CPUs")(
         "idle", "no guest load: every pCPU sits in its idle loop")(
         "malicious-guest", "vCPU 0 also attempts out-of-bounds grant copies")(
         "status", po::value<double>(&status_every)->default_value(0),
@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
         "max-payload-mib", po::value<uint64_t>(&max_payload_mib)->default_value(max_payload_mib),
         "most MiB of payload memory loaded at once; UPLOAD past it fails with ENOMEM (0: no limit)")(
         "allow-uid", po::value<std::vector<unsigned>>(&allow_uids)->composing(),
-        "also serve this user on the control socket (besides root and the server's own user; repeatable)");
+        "also serve this user on the control socket (besides root and the server's own user; repeatable); "
+        "the socket can then be reached by every user, and refuses the others with EPERM");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, opts), vm);

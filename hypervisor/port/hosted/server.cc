@@ -2,7 +2,8 @@
 // query. One thread accepts; each connection gets its own thread, at most kMaxConnections at a
 // time; when the table is full the connection idle the longest is closed to make room. Idle
 // connections time out; reading a request and writing its reply each have a deadline (the wait
-// for the engine in between has none). Every wait is a poll() or a blocking lock: no thread spins.
+// for the engine in between has none). Every wait is a poll() or a blocking lock, except the wait
+// for the engine's own spinlock during a patch window, which yields the host CPU each round.
 // A request's bytes become the caller's guest memory for the duration of its sysctl.
 #include "server.h"
 
@@ -167,14 +168,16 @@ bool serve_request(int fd, std::vector<uint8_t>& arena, bool allowed) {
         return false;
     }
 
-    if (!allowed) {
-        // As Xen's XSM check answers an unprivileged caller; nothing more of its request is read.
-        reply(fd, rc_of(Errc::kEPERM), 0);
-        return false;
-    }
     xen_sysctl op;
     if (req.kind == wire::kSysctl && !read_exact(fd, &op, sizeof op, deadline))
         return false;
+    if (!allowed) {
+        // As Xen's do_sysctl answers an unprivileged caller: the interface version is checked
+        // before the XSM check (xen/common/sysctl.c:42-47). Nothing of its arena is read.
+        const bool old_abi = req.kind == wire::kSysctl && op.interface_version != kSysctlInterfaceVersion;
+        reply(fd, rc_of(old_abi ? Errc::kEACCES : Errc::kEPERM), 0);
+        return false;
+    }
     arena.resize(req.arena_len);
     if (req.arena_len && !read_exact(fd, arena.data(), req.arena_len, deadline))
         return false;
@@ -338,10 +341,10 @@ void accept_loop() {
 }
 
 // mkdir -p with mode 0700 for the directories above `path`.
-bool make_parent_dirs(const std::string& path) {
+bool make_parent_dirs(const std::string& path, mode_t mode) {
     for (size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
         const std::string dir = path.substr(0, pos);
-        if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        if (mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
             fprintf(stderr, "hosted-hypervisor: cannot create %s: %s\n", dir.c_str(), strerror(errno));
             return false;
         }
@@ -392,7 +395,12 @@ bool start_server(const std::string& path, const ServerOptions& options) {
     if (path.empty() || path.size() >= sizeof addr.sun_path)
         return fail_start(path, -1, "path empty or longer than " + std::to_string(sizeof addr.sun_path - 1) + " bytes");
     memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    if (!make_parent_dirs(path))
+    // Other users reach the socket only when some are allowed (--allow-uid): then the directories
+    // created for it can be traversed (0711) and the socket is 0666; SO_PEERCRED still answers
+    // every user not allowed with -EPERM. Else only root and our user can reach it.
+    const bool shared = !options.allow_uids.empty();
+    const mode_t sock_mode = shared ? 0666 : 0600;
+    if (!make_parent_dirs(path, shared ? 0711 : 0700))
         return false;
     if (std::string why = parent_problem(path); !why.empty())
         return fail_start(path, -1, why);
@@ -412,20 +420,20 @@ bool start_server(const std::string& path, const ServerOptions& options) {
             return fail_start(path, fd, "another server is listening on it");
         unlink(path.c_str());  // stale
     }
-    // bind() creates the node with mode 0777 & ~umask: 0600 from the start, so it is never
-    // chmod'ed afterwards (a chmod by path would follow a symlink swapped in after the bind).
-    // bind() itself does not follow a symlink at the last component (it fails EADDRINUSE).
-    const mode_t old_mask = umask(0177);
+    // bind() creates the node with mode 0777 & ~umask: its final mode from the start, so it is
+    // never chmod'ed afterwards (a chmod by path would follow a symlink swapped in after the
+    // bind). bind() itself does not follow a symlink at the last component (it fails EADDRINUSE).
+    const mode_t old_mask = umask(0777 & ~sock_mode);
     const int bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     const int bind_errno = errno;
     umask(old_mask);
     if (bound != 0)
         return fail_start(path, fd, std::string("bind: ") + strerror(bind_errno));
-    // What bind created, checked without following links: our socket, mode 0600.
+    // What bind created, checked without following links: our socket, with the mode asked for.
     if (lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 07777) != 0600) {
+        (st.st_mode & 07777) != sock_mode) {
         unlink(path.c_str());
-        return fail_start(path, fd, "the socket bind created is not a mode 0600 socket of ours");
+        return fail_start(path, fd, "the socket bind created is not a socket of ours with the expected mode");
     }
     if (listen(fd, 64) != 0 || pipe2(g_server.wake, O_CLOEXEC) != 0) {
         const std::string err = strerror(errno);

@@ -24,11 +24,13 @@ struct ServerOptions {
     std::vector<uid_t> allow_uids;
 };
 
-// Creates the socket at `path` (replacing a stale one), mode 0600, and serves it on a background
-// thread until stop_server(). The socket is created mode 0600 by bind() itself (umask 0177) and
-// never chmod'ed by path; its directory must be private: owned by root or the server's user and
-// not writable by others unless sticky (else another user could swap the path). Returns false
-// (with a message on stderr) when it cannot listen.
+// Creates the socket at `path` (replacing a stale one) and serves it on a background thread until
+// stop_server(). The socket is created by bind() itself with its final mode (through the umask)
+// and never chmod'ed by path: 0600, or 0666 when `options.allow_uids` names users (SO_PEERCRED
+// then refuses everyone else); directories it creates for it are 0700, or 0711 then. Its
+// directory must be private: owned by root or the server's user and not writable by others
+// unless sticky (else another user could swap the path). Returns false (with a message on
+// stderr) when it cannot listen.
 //
 // At most 16 connections are served at a time; when a 17th arrives, the connection idle the
 // longest (between requests) is closed to make room; if none is idle, the newcomer is closed.
