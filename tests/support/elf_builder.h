@@ -300,8 +300,8 @@ struct MalformedCase {
     std::function<void(ElfBuilder&)> edit_builder;
     std::function<void(ElfImage&)> edit_image;
     std::function<void(PayloadList&)> setup;
-    // Non-null: a known loader defect (the case states Xen's behaviour, which the loader does not
-    // match); run in a separate may_fail test with this description.
+    // Non-null: a regression case, where the loader once differed from Xen (this text says how);
+    // fixed, and run by the "regressions" test with this description.
     const char* defect = nullptr;
 };
 

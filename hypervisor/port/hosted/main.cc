@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <string>
@@ -25,9 +26,12 @@ using namespace livepatch::hosted;
 
 namespace {
 
-volatile sig_atomic_t g_stop = 0;
+// Set by SIGINT/SIGTERM, which may be delivered to any thread (pCPUs and socket threads run
+// already): a lock-free atomic, so the handler's store is both async-signal-safe and race-free.
+std::atomic<int> g_stop{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) { g_stop.store(1, std::memory_order_relaxed); }
 
 }  // namespace
 
@@ -104,7 +108,7 @@ int main(int argc, char** argv) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     auto next = std::chrono::steady_clock::now();
-    while (!g_stop) {
+    while (!g_stop.load(std::memory_order_relaxed)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         if (status_every > 0 && std::chrono::steady_clock::now() >= next) {
             next = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
