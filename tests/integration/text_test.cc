@@ -72,9 +72,10 @@ std::vector<std::string> memfd_mapping_perms() {
     return out;
 }
 
+// The calling thread's minor faults (the pCPU threads, running guest work meanwhile, fault too).
 long minor_faults() {
     rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
+    getrusage(RUSAGE_THREAD, &ru);
     return ru.ru_minflt;
 }
 
